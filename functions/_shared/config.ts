@@ -1,0 +1,57 @@
+/** Configuration: read once at start-up from the environment, validated by one schema. */
+import { z } from "zod";
+
+const flag = z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true");
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
+  message: "must be a postgres:// or postgresql:// URL",
+});
+const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
+  message: "must be an http:// or https:// URL",
+});
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const configSchema = z.object({
+  DATABASE_URL: postgresUrl,
+  SUPABASE_URL: httpUrl.default("http://127.0.0.1:54321"),
+  SUPABASE_SERVICE_ROLE_KEY: z.string().min(16, "must be at least 16 characters"),
+  UPSTASH_REDIS_REST_URL: httpUrl.optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1).optional(),
+  SWITCHYARD_PORT: z.coerce.number().int().min(1).max(65535).default(54321),
+  SWITCHYARD_ALLOW_PRIVATE_TARGETS: flag,
+  /** 32 bytes, base64: encrypts endpoint credentials at rest. */
+  SWITCHYARD_ENCRYPTION_KEY: z.string().refine((v) => {
+    try {
+      return atob(v).length === 32;
+    } catch {
+      return false;
+    }
+  }, { message: "must be 32 bytes, base64-encoded" }).optional(),
+  RETENTION_DAYS: positiveInt(30),
+  /** Accepted events per second per tenant, and requests per second per client address. */
+  INGEST_TENANT_RATE: positiveInt(50_000),
+  INGEST_IP_RATE: positiveInt(2_000),
+  DB_POOL_SIZE: positiveInt(10),
+  TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF").optional(),
+  TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -").optional(),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+}).refine((c) => !c.UPSTASH_REDIS_REST_URL || c.UPSTASH_REDIS_REST_TOKEN, {
+  message: "is required when UPSTASH_REDIS_REST_URL is set",
+  path: ["UPSTASH_REDIS_REST_TOKEN"],
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join("; ")}`);
+  }
+}
+
+/** Parses the environment; empty strings count as unset. Throws ConfigError naming each variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = configSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message === "Invalid input: expected string, received undefined" ? "is required" : i.message}`));
+}

@@ -1,0 +1,39 @@
+/** Everything a function or worker needs, built once at start-up from the configuration. */
+import type { Config } from "./config.ts";
+import { createSql, type Sql } from "./db.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { CircuitBreaker } from "./breaker.ts";
+import { createStore, type FastStore } from "./store/store.ts";
+
+export interface AppContext {
+  config: Config;
+  sql: Sql;
+  store: FastStore;
+  log: Logger;
+  clock: Clock;
+  breakers: { db: CircuitBreaker; store: CircuitBreaker };
+  close(): Promise<void>;
+}
+
+export function createContext(
+  config: Config,
+  opts: { component?: string; clock?: Clock; sql?: Sql; store?: FastStore; log?: Logger } = {},
+): AppContext {
+  const log = opts.log ?? createLogger(opts.component ?? "switchyard", { level: config.LOG_LEVEL });
+  const clock = opts.clock ?? systemClock;
+  const sql = opts.sql ?? createSql(config.DATABASE_URL, { max: config.DB_POOL_SIZE });
+  const store = opts.store ??
+    createStore({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }, log);
+  const onStateChange = (state: string, name: string) => log.warn("circuit breaker changed state", { breaker: name, state });
+  const breakers = {
+    db: new CircuitBreaker("database", { failureThreshold: 3, openMs: 2_000, clock, onStateChange }),
+    store: new CircuitBreaker("fast-store", { failureThreshold: 3, openMs: 2_000, clock, onStateChange }),
+  };
+  return {
+    config, sql, store, log, clock, breakers,
+    async close() {
+      if (!opts.sql) await sql.end({ timeout: 2 });
+    },
+  };
+}

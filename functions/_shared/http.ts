@@ -1,0 +1,105 @@
+/** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
+import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
+import { AppError, errorBody } from "./errors.ts";
+import { isUnavailable } from "./db.ts";
+import { BreakerOpenError } from "./breaker.ts";
+import { timingSafeEqual } from "./secrets.ts";
+import { tenantForKey } from "./tenants.ts";
+import type { AppContext } from "./context.ts";
+
+export type Env = { Variables: { correlationId: string; tenant: string } };
+
+/** A Hono app mounted at `/<name>`, as Supabase's edge runtime routes it, with the shared middleware. */
+export function createFunctionApp(name: string, ctx: AppContext): Hono<Env> {
+  const app = new Hono<Env>().basePath(`/${name}`);
+  app.use("*", async (c, next) => {
+    const given = c.req.header("x-correlation-id");
+    const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
+    c.set("correlationId", id);
+    c.header("X-Correlation-Id", id);
+    await next();
+  });
+  app.onError((err, c) => errorResponse(c, err, ctx));
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  return app;
+}
+
+export function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Response {
+  if (err instanceof AppError) {
+    for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
+    return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
+  }
+  if (err instanceof BreakerOpenError || isUnavailable(err)) {
+    const retryAfter = err instanceof BreakerOpenError ? Math.ceil(err.retryAfterMs / 1000) : 1;
+    c.header("Retry-After", String(Math.max(1, retryAfter)));
+    return c.json(errorBody("unavailable", "the database is unavailable; retry later"), 503);
+  }
+  ctx.log.error("unhandled error", { err, correlationId: c.get("correlationId"), path: c.req.path });
+  return c.json(errorBody("internal", "internal error"), 500);
+}
+
+function bearer(c: HonoContext): string | undefined {
+  const header = c.req.header("authorization") ?? "";
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  return m?.[1];
+}
+
+/** Tenant API key auth: 401 missing/unknown/revoked key, 403 disabled tenant. Cached briefly per key. */
+export function tenantAuth(ctx: AppContext): MiddlewareHandler<Env> {
+  const cache = new Map<string, { tenant: string; until: number }>();
+  return async (c, next) => {
+    const key = bearer(c);
+    if (!key) throw new AppError("unauthorized", "missing Authorization: Bearer <API key>");
+    const now = ctx.clock.now();
+    let hit = cache.get(key);
+    if (!hit || hit.until < now) {
+      const tenant = await ctx.breakers.db.run(() => tenantForKey(ctx.sql, key), isUnavailable);
+      hit = { tenant, until: now + 5_000 };
+      if (cache.size > 10_000) cache.clear();
+      cache.set(key, hit);
+    }
+    c.set("tenant", hit.tenant);
+    await next();
+  };
+}
+
+/** Service-role auth for the admin function and operator routes. */
+export function serviceAuth(ctx: AppContext): MiddlewareHandler<Env> {
+  return async (c, next) => {
+    const key = bearer(c) ?? c.req.header("apikey");
+    if (!key || !timingSafeEqual(key, ctx.config.SUPABASE_SERVICE_ROLE_KEY)) {
+      throw new AppError("unauthorized", "missing or wrong service role key");
+    }
+    await next();
+  };
+}
+
+/** Reads a JSON body of at most `maxBytes`: 413 over, 415 not JSON, 400 malformed. */
+export async function readJson(c: HonoContext, maxBytes: number): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) {
+    throw new AppError("unsupported_media_type", "Content-Type must be application/json");
+  }
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > maxBytes) throw new AppError("payload_too_large", `body is over ${maxBytes} bytes`);
+  const body = c.req.raw.body;
+  if (!body) throw new AppError("bad_request", "a JSON body is required");
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new AppError("payload_too_large", `body is over ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    throw new AppError("bad_request", "body is not valid UTF-8 JSON");
+  }
+}

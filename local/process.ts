@@ -1,0 +1,68 @@
+/** Child processes started by the local stack and the test harness, stopped as a group. */
+export interface Child {
+  name: string;
+  process: Deno.ChildProcess;
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+export interface SpawnOptions {
+  args: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Where stdout and stderr go; "inherit" shows them, a path appends them to a file. */
+  output?: "inherit" | "null" | string;
+}
+
+export async function spawn(name: string, command: string, opts: SpawnOptions): Promise<Child> {
+  const toFile = opts.output && opts.output !== "inherit" && opts.output !== "null";
+  const process = new Deno.Command(command, {
+    args: opts.args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "null",
+    stdout: toFile ? "piped" : (opts.output as "inherit" | "null" | undefined) ?? "inherit",
+    stderr: toFile ? "piped" : (opts.output as "inherit" | "null" | undefined) ?? "inherit",
+  }).spawn();
+  if (toFile) {
+    const file = await Deno.open(opts.output!, { create: true, append: true });
+    const sink = () => new WritableStream<Uint8Array>({ write: async (chunk) => void await file.write(chunk) });
+    void Promise.allSettled([process.stdout.pipeTo(sink()), process.stderr.pipeTo(sink())])
+      .then(() => file.close());
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    name,
+    process,
+    stop(signal: Deno.Signal = "SIGTERM") {
+      stopped ??= (async () => {
+        try {
+          process.kill(signal);
+        } catch { /* already gone */ }
+        const timer = setTimeout(() => {
+          try {
+            process.kill("SIGKILL");
+          } catch { /* already gone */ }
+        }, 10_000);
+        await process.status;
+        clearTimeout(timer);
+      })();
+      return stopped;
+    },
+  };
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+export async function run(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  const out = await new Deno.Command(command, { args, cwd: opts.cwd, env: opts.env, stdin: "null" }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed (${out.code}): ${text.trim()}`);
+  return text;
+}
+
+/**
+ * Runs as `user` when we are root, since Postgres refuses to run as root. `setpriv` execs in place,
+ * so signals reach the command itself.
+ */
+export function asUnprivileged(user: string | undefined, command: string, args: string[]): [string, string[]] {
+  return user ? ["setpriv", ["--reuid", user, "--regid", user, "--init-groups", "--", command, ...args]] : [command, args];
+}

@@ -1,0 +1,50 @@
+/**
+ * Serves every function at `/functions/v1/<name>` (Supabase's local URL layout) from one Deno
+ * process, passing each app the path the edge runtime would: `/<name>/...`.
+ */
+import type { AppContext } from "../functions/_shared/context.ts";
+import { loadConfig } from "../functions/_shared/config.ts";
+import { createContext } from "../functions/_shared/context.ts";
+import { createApiApp } from "../functions/api/app.ts";
+import { createAdminApp } from "../functions/admin/app.ts";
+import { createPipelineApp } from "../functions/pipeline/app.ts";
+import { createTelegramApp } from "../functions/telegram/app.ts";
+
+export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
+
+export function functionsHandler(ctx: AppContext): (req: Request) => Response | Promise<Response> {
+  const apps = {
+    api: createApiApp(ctx),
+    admin: createAdminApp(ctx),
+    pipeline: createPipelineApp(ctx),
+    telegram: createTelegramApp(ctx),
+  };
+  return (req) => {
+    const url = new URL(req.url);
+    const m = /^\/functions\/v1\/([a-z-]+)(\/.*)?$/.exec(url.pathname);
+    const app = m && apps[m[1] as keyof typeof apps];
+    if (!app) {
+      return Response.json({ error: { code: "not_found", message: `no function at ${url.pathname}`, details: [] } }, { status: 404 });
+    }
+    url.pathname = `/${m![1]}${m![2] ?? ""}`;
+    return app.fetch(new Request(url, req));
+  };
+}
+
+export function serveFunctions(ctx: AppContext, port: number, hostname = "127.0.0.1") {
+  const server = Deno.serve({ port, hostname, onListen: () => {} }, functionsHandler(ctx));
+  return { url: `http://${hostname}:${port}/functions/v1`, shutdown: () => server.shutdown() };
+}
+
+if (import.meta.main) {
+  const ctx = createContext(loadConfig(Deno.env.toObject()), { component: "functions" });
+  const server = serveFunctions(ctx, ctx.config.SWITCHYARD_PORT);
+  ctx.log.info("functions listening", { url: server.url, functions: functionNames });
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, async () => {
+      await server.shutdown();
+      await ctx.close();
+      Deno.exit(0);
+    });
+  }
+}

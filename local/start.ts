@@ -1,0 +1,158 @@
+/**
+ * `npm start`: the whole stack on this machine, without Docker. Postgres (project-local cluster
+ * unless DATABASE_URL is set), migrations through the Supabase CLI, the fast store (Upstash, or
+ * local redis-server behind our REST bridge, or in-process), the functions, the relay and the
+ * scheduler. Ctrl-C or SIGTERM stops everything it started.
+ */
+import { parseArgs } from "node:util";
+import { existsSync } from "node:fs";
+import { ConfigError, loadConfig } from "../functions/_shared/config.ts";
+import { createLogger } from "../functions/_shared/log.ts";
+import { createSql } from "../functions/_shared/db.ts";
+import { randomToken } from "../functions/_shared/secrets.ts";
+import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
+import { type Cluster, startCluster } from "./postgres.ts";
+import { redisServerPath, startRedis } from "./redis.ts";
+import { freePort, waitForPort } from "./ports.ts";
+import { type Child, spawn } from "./process.ts";
+import { migrate } from "./migrate.ts";
+import { readEnvFile, writeEnvFile } from "./envfile.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+const stateDir = `${root}.switchyard`;
+const envPath = `${stateDir}/env`;
+const log = createLogger("start");
+const deno = Deno.execPath();
+
+const { values: flags } = parseArgs({ args: Deno.args, options: { example: { type: "string" } } });
+
+const stoppers: (() => Promise<void>)[] = [];
+let stopping = false;
+async function stopAll(code: number) {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping");
+  for (const stop of stoppers.reverse()) await stop().catch(() => {});
+  Deno.exit(code);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stopAll(0));
+
+function supervise(child: Child) {
+  stoppers.push(() => child.stop());
+  child.process.status.then((s) => {
+    if (!stopping) {
+      log.error(`${child.name} exited unexpectedly`, { code: s.code });
+      void stopAll(1);
+    }
+  });
+}
+
+try {
+  await Deno.mkdir(stateDir, { recursive: true });
+  const saved = await readEnvFile(envPath);
+  const env = { ...saved, ...Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([, v]) => v !== "")) };
+  const firstRun = !saved.SWITCHYARD_DEMO_API_KEY;
+
+  // Postgres
+  let cluster: Cluster | undefined;
+  if (!Deno.env.get("DATABASE_URL")) {
+    log.info("starting the project-local Postgres cluster", { dir: `${stateDir}/postgres` });
+    cluster = await startCluster({ dir: `${stateDir}/postgres`, port: 54322 });
+    stoppers.push(() => cluster!.stop());
+    env.DATABASE_URL = cluster.url;
+  }
+  env.SUPABASE_URL ??= `http://127.0.0.1:${env.SWITCHYARD_PORT ?? 54321}`;
+  env.SUPABASE_SERVICE_ROLE_KEY ??= `sy_service_${randomToken(40)}`;
+  env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  env.SWITCHYARD_ALLOW_PRIVATE_TARGETS ??= "1";
+
+  // Fast store
+  if (!Deno.env.get("UPSTASH_REDIS_REST_URL")) {
+    if (redisServerPath()) {
+      const redis = await startRedis({ port: freePort(), dir: `${stateDir}/redis`, logFile: `${stateDir}/redis.log` });
+      stoppers.push(() => redis.stop());
+      env.UPSTASH_REDIS_REST_TOKEN = saved.UPSTASH_REDIS_REST_TOKEN ?? randomToken(32);
+      env.UPSTASH_REDIS_REST_URL = "http://127.0.0.1:8079";
+      const bridge = await spawn("bridge", deno, {
+        args: ["run", "-A", `${root}local/bridge.ts`, "--port", "8079", "--redis-port", String(redis.port), "--token", env.UPSTASH_REDIS_REST_TOKEN],
+        output: "inherit",
+      });
+      supervise(bridge);
+      await waitForPort(8079);
+    } else {
+      delete env.UPSTASH_REDIS_REST_URL;
+      delete env.UPSTASH_REDIS_REST_TOKEN;
+      log.warn("redis-server not found: using the IN-PROCESS fast store (not durable, single process only)");
+    }
+  }
+
+  const config = loadConfig(env);
+
+  log.info("applying migrations with the Supabase CLI");
+  await migrate(config.DATABASE_URL);
+
+  if (firstRun) {
+    const sql = createSql(config.DATABASE_URL, { max: 1 });
+    try {
+      const slug = env.SWITCHYARD_DEMO_TENANT ?? "demo";
+      await createTenant(sql, slug, "Demo tenant").catch((e) => {
+        if ((e as { code?: string }).code !== "conflict") throw e;
+      });
+      const key = await createApiKey(sql, slug, "demo");
+      env.SWITCHYARD_DEMO_TENANT = slug;
+      env.SWITCHYARD_DEMO_API_KEY = key.key;
+    } finally {
+      await sql.end();
+    }
+  }
+
+  const persisted: Record<string, string> = {};
+  for (const k of [
+    "DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN",
+    "SWITCHYARD_ENCRYPTION_KEY", "SWITCHYARD_DEMO_TENANT", "SWITCHYARD_DEMO_API_KEY",
+  ]) if (env[k]) persisted[k] = env[k];
+  await writeEnvFile(envPath, persisted);
+
+  const childEnv = { ...Deno.env.toObject(), ...env };
+  const port = config.SWITCHYARD_PORT;
+  supervise(await spawn("functions", deno, { args: ["run", "-A", `${root}local/serve.ts`], env: childEnv }));
+  await waitForPort(port);
+  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}functions/relay/main.ts`], env: childEnv }));
+  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}functions/scheduler/main.ts`], env: childEnv }));
+
+  if (flags.example) {
+    const loader = `${root}examples/${flags.example}/load.ts`;
+    if (!existsSync(loader)) throw new Error(`no example named ${flags.example} (see examples/)`);
+    const { load } = await import(loader);
+    await load({ env: childEnv, log });
+  }
+
+  const base = `http://127.0.0.1:${port}/functions/v1`;
+  console.log(`
+Switchyard is running.${firstRun ? " (first run: demo tenant created)" : ""}
+
+  functions         ${base}/{api,admin,pipeline,telegram}
+  DATABASE_URL      ${config.DATABASE_URL}
+  fast store        ${config.UPSTASH_REDIS_REST_URL ?? "in-process (not durable)"}
+  SUPABASE_URL      ${config.SUPABASE_URL}
+  SUPABASE_SERVICE_ROLE_KEY  ${env.SUPABASE_SERVICE_ROLE_KEY}
+  demo tenant       ${env.SWITCHYARD_DEMO_TENANT}
+  demo API key      ${env.SWITCHYARD_DEMO_API_KEY}
+  (all of these are in .switchyard/env)
+
+Try:
+  curl ${base}/api/health
+  curl -X POST ${base}/api/events -H "Authorization: Bearer ${env.SWITCHYARD_DEMO_API_KEY}" \\
+    -H 'Content-Type: application/json' \\
+    -d '{"type":"order.confirmed","entity":{"type":"order","id":"o-123"},"data":{"total":42}}'
+  npx switchyard status
+
+Ctrl-C stops everything.`);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`switchyard: ${err.message}`);
+  } else {
+    console.error(`switchyard: start-up failed: ${(err as Error).message}`);
+  }
+  await stopAll(1);
+}

@@ -1,0 +1,128 @@
+/**
+ * What integration tests share: a database of their own cloned from the migrated template, the
+ * throw-away Redis behind a REST bridge, a context wired to both, and the functions on a free port.
+ * `npm test` (tests/run.ts) starts the cluster and Redis and passes their addresses in.
+ */
+import postgres from "postgres";
+import { createSql, type Sql } from "../functions/_shared/db.ts";
+import { loadConfig } from "../functions/_shared/config.ts";
+import { type AppContext, createContext } from "../functions/_shared/context.ts";
+import { createLogger } from "../functions/_shared/log.ts";
+import type { Clock } from "../functions/_shared/clock.ts";
+import { freePort } from "../local/ports.ts";
+import { serveFunctions } from "../local/serve.ts";
+import { startBridge } from "../local/bridge.ts";
+import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
+
+function required(name: string): string {
+  const v = Deno.env.get(name);
+  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (tests/run.ts starts Postgres and Redis)`);
+  return v;
+}
+
+export const SERVICE_KEY = "sy_service_test_key_0123456789abcdef";
+
+export interface TestDb {
+  name: string;
+  url: string;
+  sql: Sql;
+  drop(): Promise<void>;
+}
+
+/** A fresh database with every migration applied, cloned from the template in milliseconds. */
+export async function testDatabase(): Promise<TestDb> {
+  const admin = postgres(required("SWITCHYARD_TEST_PG_URL"), { max: 1, onnotice: () => {} });
+  const name = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+  try {
+    await admin.unsafe(`create database ${name} template ${required("SWITCHYARD_TEST_TEMPLATE")}`);
+  } finally {
+    await admin.end();
+  }
+  const url = required("SWITCHYARD_TEST_PG_URL").replace(/\/postgres$/, `/${name}`);
+  const sql = createSql(url, { max: 10 });
+  return {
+    name, url, sql,
+    async drop() {
+      await sql.end({ timeout: 1 });
+      const a = postgres(required("SWITCHYARD_TEST_PG_URL"), { max: 1, onnotice: () => {} });
+      try {
+        await a`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = ${name} and not active`;
+        await a.unsafe(`drop database if exists ${name} with (force)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+export interface TestStack {
+  db: TestDb;
+  ctx: AppContext;
+  /** `http://127.0.0.1:<port>/functions/v1` */
+  base: string;
+  bridge?: { url: string; token: string; stop(): Promise<void> };
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** A database, the bridge in front of the test Redis (unless `store: "memory"`), and the functions served. */
+export async function startStack(opts: { store?: "redis" | "memory"; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const db = await testDatabase();
+  const bridge = opts.store === "memory" ? undefined : await startBridge({
+    port: freePort(),
+    redisPort: Number(required("SWITCHYARD_TEST_REDIS_PORT")),
+    token: "test-token",
+  });
+  const env: Record<string, string> = {
+    DATABASE_URL: db.url,
+    SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+    SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
+    SWITCHYARD_ENCRYPTION_KEY: btoa("k".repeat(32)),
+    LOG_LEVEL: "error",
+    ...(bridge ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : {}),
+    ...opts.env,
+  };
+  const config = loadConfig(env);
+  const ctx = createContext(config, { clock: opts.clock, log: createLogger("test", { level: "error" }) });
+  const port = freePort();
+  const server = serveFunctions(ctx, port);
+  env.SUPABASE_URL = `http://127.0.0.1:${port}`;
+  return {
+    db, ctx, bridge, env,
+    base: server.url,
+    async close() {
+      await server.shutdown();
+      await ctx.close();
+      await bridge?.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** A tenant with an API key, straight in the database. */
+export async function seedTenant(sql: Sql, slug = `t${crypto.randomUUID().slice(0, 8)}`) {
+  await createTenant(sql, slug, `Tenant ${slug}`);
+  const { key } = await createApiKey(sql, slug);
+  return { slug, key };
+}
+
+/** fetch against the stack with a tenant key or the service key. */
+export function client(base: string, key: string) {
+  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch { /* not JSON */ }
+    return { status: res.status, headers: res.headers, json: json as any, text };
+  };
+}
