@@ -1,42 +1,25 @@
 /** The admin function: everything the CLI does, behind the service role key. */
-import { z } from "zod";
 import type { AppContext } from "../_shared/context.ts";
-import { createFunctionApp, readJson, serviceAuth } from "../_shared/http.ts";
-import { parseOrThrow } from "../_shared/validation.ts";
-import {
-  createApiKey, createTenant, disableTenant, getTenant, listApiKeys, listTenants, revokeApiKey,
-} from "../_shared/tenants.ts";
+import { createFunctionApp, serviceAuth } from "../_shared/http.ts";
 import { checkHealth } from "../_shared/health.ts";
-
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be 2-63 of a-z, 0-9 and -, starting with a letter or digit");
-const newTenant = z.object({ slug, name: z.string().trim().min(1).max(200).optional() }).strict();
-const newKey = z.object({ tenant: slug, name: z.string().trim().min(1).max(100).optional() }).strict();
-const MAX_BODY = 256 * 1024;
+import { registerTenantRoutes } from "./routes/tenants.ts";
+import { registerEventRoutes } from "./routes/events.ts";
+import { registerDeliveryRoutes } from "./routes/deliveries.ts";
+import { registerDtoRoutes } from "./routes/dto.ts";
+import { registerTelegramRoutes } from "./routes/telegram.ts";
+import { registerDashboardRoutes } from "./routes/dashboard.ts";
 
 export function createAdminApp(ctx: AppContext) {
   const app = createFunctionApp("admin", ctx);
+  // The dashboard page itself loads without a key; its data calls carry one.
+  registerDashboardRoutes(app, ctx, "public");
   app.use("*", serviceAuth(ctx));
-
   app.get("/status", async (c) => c.json(await checkHealth(ctx)));
-
-  app.post("/tenants", async (c) => {
-    const body = parseOrThrow(newTenant, await readJson(c, MAX_BODY), "tenant");
-    return c.json(await createTenant(ctx.sql, body.slug, body.name ?? body.slug), 201);
-  });
-  app.get("/tenants", async (c) => c.json({ items: await listTenants(ctx.sql) }));
-  app.get("/tenants/:slug", async (c) => c.json(await getTenant(ctx.sql, parseOrThrow(slug, c.req.param("slug"), "tenant slug"))));
-  app.post("/tenants/:slug/disable", async (c) => c.json(await disableTenant(ctx.sql, parseOrThrow(slug, c.req.param("slug"), "tenant slug"))));
-
-  app.post("/keys", async (c) => {
-    const body = parseOrThrow(newKey, await readJson(c, MAX_BODY), "key");
-    return c.json(await createApiKey(ctx.sql, body.tenant, body.name), 201);
-  });
-  app.get("/keys", async (c) => {
-    const tenant = parseOrThrow(slug, c.req.query("tenant"), "tenant");
-    await getTenant(ctx.sql, tenant);
-    return c.json({ items: await listApiKeys(ctx.sql, tenant) });
-  });
-  app.post("/keys/:id/revoke", async (c) => c.json(await revokeApiKey(ctx.sql, c.req.param("id"))));
-
+  registerTenantRoutes(app, ctx);
+  registerEventRoutes(app, ctx);
+  registerDeliveryRoutes(app, ctx);
+  registerDtoRoutes(app, ctx);
+  registerTelegramRoutes(app, ctx);
+  registerDashboardRoutes(app, ctx, "service");
   return app;
 }
