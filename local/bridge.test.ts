@@ -44,6 +44,17 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
       assert.deepEqual(await redis.mget("s", "missing", "n"), ["héllo wörld ✓", null, 50]);
     });
 
+    await t.step("large values and long pipelines survive replies split across reads", async () => {
+      const big = "ä".repeat(1_500_000) + "end";
+      await redis.set("big", big);
+      assert.equal(await redis.get("big"), big);
+      const p = redis.pipeline();
+      for (let i = 0; i < 5_000; i++) p.incr("many");
+      const res = await p.exec();
+      assert.equal(res.length, 5_000);
+      assert.equal(res[4_999], 5_000);
+    });
+
     await t.step("concurrent calls are auto-pipelined into one request", async () => {
       const before = pipelines();
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.incrby("auto", i)));
