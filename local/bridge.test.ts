@@ -12,12 +12,13 @@ const TOKEN = "bridge-test-token";
 
 Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async (t) => {
   const server = await startRedis({ port: freePort() });
-  const bridge = await startBridge({ port: freePort(), redisPort: server.port, token: TOKEN }).catch(
-    async (e) => {
-      await server.stop();
-      throw e;
-    },
-  );
+  const bridge = await startBridge({ port: freePort(), redisPort: server.port, token: TOKEN })
+    .catch(
+      async (e) => {
+        await server.stop();
+        throw e;
+      },
+    );
   const redis = new Redis({ url: bridge.url, token: TOKEN });
   const pipelines = () => (redis as unknown as { pipelineCounter: number }).pipelineCounter;
   // @upstash/lock's typings resolve @upstash/redis through its CommonJS .d.ts: same class, other type.
@@ -57,7 +58,9 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
 
     await t.step("concurrent calls are auto-pipelined into one request", async () => {
       const before = pipelines();
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => redis.incrby("auto", i)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => redis.incrby("auto", i)),
+      );
       assert.equal(pipelines() - before, 1);
       assert.equal(results[19], Array.from({ length: 20 }, (_, i) => i).reduce((a, b) => a + b));
     });
@@ -71,7 +74,10 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
     });
 
     await t.step("sorted sets", async () => {
-      await redis.zadd("z", { score: 2, member: "b" }, { score: 1, member: "a" }, { score: 3, member: "c" });
+      await redis.zadd("z", { score: 2, member: "b" }, { score: 1, member: "a" }, {
+        score: 3,
+        member: "c",
+      });
       assert.deepEqual(await redis.zrange("z", 0, -1), ["a", "b", "c"]);
       assert.deepEqual(await redis.zrange("z", 0, 0, { withScores: true }), ["a", 1]);
       assert.equal(await redis.zscore("z", "c"), 3);
@@ -88,7 +94,9 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
     await t.step("a failing command is an error, its pipeline neighbours still run", async () => {
       await redis.set("text", "abc");
       await assert.rejects(() => redis.incr("text"), /not an integer/);
-      const res = await redis.pipeline().incr("pc").incr("text").incr("pc").exec({ keepErrors: true });
+      const res = await redis.pipeline().incr("pc").incr("text").incr("pc").exec({
+        keepErrors: true,
+      });
       assert.deepEqual(res.map((r) => r.result), [1, undefined, 2]);
       assert.match(String(res[1].error), /not an integer/);
       const single = await raw("/", ["INCR", "text"]);
@@ -130,7 +138,9 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
 
     await t.step("EVAL runs real Lua with keys and arguments", async () => {
       await redis.set("ek", "ev");
-      const res = await redis.eval("return {KEYS[1], ARGV[1], redis.call('GET', KEYS[1]), 7}", ["ek"], ["arg"]);
+      const res = await redis.eval("return {KEYS[1], ARGV[1], redis.call('GET', KEYS[1]), 7}", [
+        "ek",
+      ], ["arg"]);
       assert.deepEqual(res, ["ek", "arg", "ev", 7]);
     });
 
@@ -145,26 +155,39 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
       assert.deepEqual(await redis.scriptExists(sha, "0".repeat(40)), [1, 0]);
     });
 
-    await t.step("Upstash's allow-key-locking shebang flag is accepted and keeps its SHA", async () => {
-      const text = "#!lua flags=allow-key-locking\nreturn tonumber(ARGV[1]) * 2";
-      assert.equal(await redis.createScript<number>(text).exec([], ["21"]), 42);
-      assert.equal(await redis.evalsha(sha1(text), [], ["5"]), 10);
-      assert.equal(await redis.scriptLoad(text), sha1(text));
-    });
+    await t.step(
+      "Upstash's allow-key-locking shebang flag is accepted and keeps its SHA",
+      async () => {
+        const text = "#!lua flags=allow-key-locking\nreturn tonumber(ARGV[1]) * 2";
+        assert.equal(await redis.createScript<number>(text).exec([], ["21"]), 42);
+        assert.equal(await redis.evalsha(sha1(text), [], ["5"]), 10);
+        assert.equal(await redis.scriptLoad(text), sha1(text));
+      },
+    );
 
-    await t.step("with Upstash-Encoding: base64 every string is encoded, integers and null not", async () => {
-      await redis.del("b64");
-      await redis.rpush("b64", "a", "ü");
-      const res = await raw("/pipeline", [["LRANGE", "b64", 0, -1], ["LLEN", "b64"], ["GET", "none"], ["SET", "x", "y"]], {
-        "Upstash-Encoding": "base64",
-      });
-      assert.deepEqual(await res.json(), [{ result: ["YQ==", "w7w="] }, { result: 2 }, { result: null }, { result: "OK" }]);
-      const plain = await raw("/", ["LRANGE", "b64", 0, -1]);
-      assert.deepEqual(await plain.json(), { result: ["a", "ü"] });
-    });
+    await t.step(
+      "with Upstash-Encoding: base64 every string is encoded, integers and null not",
+      async () => {
+        await redis.del("b64");
+        await redis.rpush("b64", "a", "ü");
+        const res = await raw("/pipeline", [["LRANGE", "b64", 0, -1], ["LLEN", "b64"], [
+          "GET",
+          "none",
+        ], ["SET", "x", "y"]], {
+          "Upstash-Encoding": "base64",
+        });
+        assert.deepEqual(await res.json(), [{ result: ["YQ==", "w7w="] }, { result: 2 }, {
+          result: null,
+        }, { result: "OK" }]);
+        const plain = await raw("/", ["LRANGE", "b64", 0, -1]);
+        assert.deepEqual(await plain.json(), { result: ["a", "ü"] });
+      },
+    );
 
     await t.step("the path form takes arguments from the URL", async () => {
-      const set = await fetch(`${bridge.url}/set/pathkey/pathvalue?EX=100`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const set = await fetch(`${bridge.url}/set/pathkey/pathvalue?EX=100`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       assert.deepEqual(await set.json(), { result: "OK" });
       const get = await fetch(`${bridge.url}/get/pathkey?_token=${TOKEN}`);
       assert.deepEqual(await get.json(), { result: "pathvalue" });
@@ -172,7 +195,11 @@ Deno.test("the bridge speaks the Upstash REST API to the Upstash clients", async
     });
 
     await t.step("a bad token is 401 Unauthorized", async () => {
-      const res = await fetch(bridge.url + "/", { method: "POST", headers: { authorization: "Bearer nope" }, body: '["PING"]' });
+      const res = await fetch(bridge.url + "/", {
+        method: "POST",
+        headers: { authorization: "Bearer nope" },
+        body: '["PING"]',
+      });
       assert.equal(res.status, 401);
       assert.deepEqual(await res.json(), { error: "Unauthorized" });
       const intruder = new Redis({ url: bridge.url, token: "nope" });

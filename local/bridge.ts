@@ -29,10 +29,36 @@ class BadRequest extends Error {}
 
 // State-changing or blocking connection commands would corrupt the shared, pipelined connections.
 const REFUSED = new Set([
-  "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH", "SELECT", "AUTH", "HELLO", "QUIT", "RESET",
-  "CLIENT", "MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
-  "BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BZPOPMIN", "BZPOPMAX", "BLMPOP", "BZMPOP", "WAIT",
-  "XREAD", "XREADGROUP", "SHUTDOWN", "DEBUG",
+  "MULTI",
+  "EXEC",
+  "DISCARD",
+  "WATCH",
+  "UNWATCH",
+  "SELECT",
+  "AUTH",
+  "HELLO",
+  "QUIT",
+  "RESET",
+  "CLIENT",
+  "MONITOR",
+  "SUBSCRIBE",
+  "PSUBSCRIBE",
+  "SSUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PUNSUBSCRIBE",
+  "BLPOP",
+  "BRPOP",
+  "BLMOVE",
+  "BRPOPLPUSH",
+  "BZPOPMIN",
+  "BZPOPMAX",
+  "BLMPOP",
+  "BZMPOP",
+  "WAIT",
+  "XREAD",
+  "XREADGROUP",
+  "SHUTDOWN",
+  "DEBUG",
 ]);
 
 const utf8 = new TextDecoder();
@@ -48,21 +74,34 @@ function toJson(reply: Reply, base64: boolean, top: boolean): unknown {
   if (typeof reply === "string") {
     return base64 && !(top && reply === "OK") ? Buffer.from(reply).toString("base64") : reply;
   }
-  if (reply instanceof RespError) return base64 ? Buffer.from(reply.message).toString("base64") : reply.message;
+  if (reply instanceof RespError) {
+    return base64 ? Buffer.from(reply.message).toString("base64") : reply.message;
+  }
   return reply.map((r) => toJson(r, base64, false));
 }
 
 function answer(reply: Reply, base64: boolean): Answer {
-  return reply instanceof RespError ? { error: reply.message } : { result: toJson(reply, base64, true) };
+  return reply instanceof RespError
+    ? { error: reply.message }
+    : { result: toJson(reply, base64, true) };
 }
 
 function toCommand(raw: unknown): Arg[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new BadRequest("ERR failed to parse command");
-  return raw.map((a) => (typeof a === "string" ? a : a !== null && typeof a === "object" ? JSON.stringify(a) : String(a)));
+  return raw.map((
+    a,
+  ) => (typeof a === "string"
+    ? a
+    : a !== null && typeof a === "object"
+    ? JSON.stringify(a)
+    : String(a))
+  );
 }
 
 function toCommands(raw: unknown): Arg[][] {
-  if (!Array.isArray(raw) || raw.length === 0) throw new BadRequest("ERR failed to parse pipeline request");
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new BadRequest("ERR failed to parse pipeline request");
+  }
   return raw.map(toCommand);
 }
 
@@ -82,7 +121,10 @@ class Scripts {
     const nl = script.indexOf("\n");
     const shebang = nl < 0 ? script : script.slice(0, nl);
     if (!shebang.includes("allow-key-locking")) return script;
-    const fixed = shebang.replace(/allow-key-locking,?/, "").replace(/,\s*$/, "").replace(/flags=\s*$/, "");
+    const fixed = shebang.replace(/allow-key-locking,?/, "").replace(/,\s*$/, "").replace(
+      /flags=\s*$/,
+      "",
+    );
     const rewritten = fixed + (nl < 0 ? "" : script.slice(nl));
     this.#alias.set(Scripts.sha1(script), Scripts.sha1(rewritten));
     return rewritten;
@@ -91,8 +133,9 @@ class Scripts {
   /** Rewrites the command in place when it carries a script or a script's SHA. */
   rewrite(cmd: Arg[]): { loadedAs?: string } {
     const name = String(cmd[0]).toUpperCase();
-    if ((name === "EVAL" || name === "EVAL_RO") && typeof cmd[1] === "string") cmd[1] = this.#strip(cmd[1]);
-    else if ((name === "EVALSHA" || name === "EVALSHA_RO") && typeof cmd[1] === "string") {
+    if ((name === "EVAL" || name === "EVAL_RO") && typeof cmd[1] === "string") {
+      cmd[1] = this.#strip(cmd[1]);
+    } else if ((name === "EVALSHA" || name === "EVALSHA_RO") && typeof cmd[1] === "string") {
       cmd[1] = this.#alias.get(cmd[1].toLowerCase()) ?? cmd[1];
     } else if (name === "SCRIPT" && cmd.length > 2) {
       const sub = String(cmd[1]).toUpperCase();
@@ -101,7 +144,9 @@ class Scripts {
         cmd[2] = this.#strip(original);
         if (cmd[2] !== original) return { loadedAs: Scripts.sha1(original) };
       } else if (sub === "EXISTS") {
-        for (let i = 2; i < cmd.length; i++) cmd[i] = this.#alias.get(String(cmd[i]).toLowerCase()) ?? cmd[i];
+        for (let i = 2; i < cmd.length; i++) {
+          cmd[i] = this.#alias.get(String(cmd[i]).toLowerCase()) ?? cmd[i];
+        }
       }
     }
     return {};
@@ -109,7 +154,10 @@ class Scripts {
 }
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
 }
 
 export function bridgeHandler(pool: RespPool, token: string): (req: Request) => Promise<Response> {
@@ -120,7 +168,9 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
   const prepare = (cmds: Arg[][]): { refused?: string; loadedAs?: string }[] =>
     cmds.map((cmd) => {
       const name = String(cmd[0]).toUpperCase();
-      if (REFUSED.has(name)) return { refused: `ERR Command is not allowed: ${name.toLowerCase()}` };
+      if (REFUSED.has(name)) {
+        return { refused: `ERR Command is not allowed: ${name.toLowerCase()}` };
+      }
       return scripts.rewrite(cmd);
     });
 
@@ -143,8 +193,11 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
     const replies = await pool.dedicated((conn) => conn.send([["MULTI"], ...cmds, ["EXEC"]]));
     const exec = replies[replies.length - 1];
     if (!Array.isArray(exec)) {
-      const queued = replies.slice(1, -1).find((r) => r instanceof RespError) as RespError | undefined;
-      const error = queued ?? (exec instanceof RespError ? exec : new RespError("ERR transaction failed"));
+      const queued = replies.slice(1, -1).find((r) => r instanceof RespError) as
+        | RespError
+        | undefined;
+      const error = queued ??
+        (exec instanceof RespError ? exec : new RespError("ERR transaction failed"));
       return json({ error: error.message }, 400);
     }
     return json(exec.map((reply, i) => {
@@ -168,19 +221,26 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
       const text = await req.text();
       if (text.length > 0) cmd.push(text);
     }
-    for (const [k, v] of url.searchParams) if (k !== "_token") cmd.push(k, ...(v === "" ? [] : [v]));
+    for (const [k, v] of url.searchParams) {
+      if (k !== "_token") cmd.push(k, ...(v === "" ? [] : [v]));
+    }
     return cmd;
   }
 
   return async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
-    const auth = req.headers.get("authorization") ?? `Bearer ${url.searchParams.get("_token") ?? ""}`;
+    const auth = req.headers.get("authorization") ??
+      `Bearer ${url.searchParams.get("_token") ?? ""}`;
     if (auth !== expected) return json({ error: "Unauthorized" }, 401);
-    if (!["GET", "HEAD", "POST", "PUT"].includes(req.method)) return json({ error: "Method Not Allowed" }, 405);
+    if (!["GET", "HEAD", "POST", "PUT"].includes(req.method)) {
+      return json({ error: "Method Not Allowed" }, 405);
+    }
     const base64 = req.headers.get("upstash-encoding")?.toLowerCase() === "base64";
     try {
       if (url.pathname === "/pipeline") return json(await run(toCommands(await body(req)), base64));
-      if (url.pathname === "/multi-exec") return await transaction(toCommands(await body(req)), base64);
+      if (url.pathname === "/multi-exec") {
+        return await transaction(toCommands(await body(req)), base64);
+      }
       const cmd = url.pathname === "/" ? toCommand(await body(req)) : await pathCommand(req, url);
       const [one] = await run([cmd], base64);
       return json(one, "error" in one ? 400 : 200);

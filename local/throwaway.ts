@@ -16,13 +16,15 @@ export interface Throwaway {
 
 export async function startThrowaway(opts: { durable?: boolean } = {}): Promise<Throwaway> {
   const tmp = await Deno.makeTempDir({ prefix: "switchyard-" });
+  // The cluster runs as an unprivileged user, who must be able to reach its folder.
+  await Deno.chmod(tmp, 0o755);
   const stops: (() => Promise<unknown>)[] = [() => Deno.remove(tmp, { recursive: true })];
   const stop = async () => {
     for (const f of stops.reverse()) await f().catch((e) => console.error("cleanup:", e.message));
   };
   try {
     // Tests trade crash safety for speed; benchmarks measure durable commits.
-    const settings = opts.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
+    const settings: Record<string, string> = opts.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
     const cluster = await startCluster({ dir: `${tmp}/pg`, port: freePort(), settings });
     stops.push(() => cluster.stop());
     const redis = await startRedis({ port: freePort() });

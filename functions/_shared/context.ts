@@ -4,7 +4,8 @@ import { createSql, type Sql } from "./db.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { CircuitBreaker } from "./breaker.ts";
-import { createStore, type FastStore } from "./store/store.ts";
+import type { FastStore } from "./store/store.ts";
+import { createStore } from "./store/create.ts";
 
 export interface AppContext {
   config: Config;
@@ -24,7 +25,7 @@ export function createContext(
   const clock = opts.clock ?? systemClock;
   const sql = opts.sql ?? createSql(config.DATABASE_URL, { max: config.DB_POOL_SIZE });
   const store = opts.store ??
-    createStore({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }, log);
+    createStore({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }, log, clock);
   const onStateChange = (state: string, name: string) => log.warn("circuit breaker changed state", { breaker: name, state });
   const breakers = {
     db: new CircuitBreaker("database", { failureThreshold: 3, openMs: 2_000, clock, onStateChange }),

@@ -8,9 +8,15 @@ export interface StoreConfig {
   token?: string;
 }
 
-export function createStore(config: StoreConfig, log: Logger, clock: Clock = systemClock): FastStore {
+export function createStore(
+  config: StoreConfig,
+  log: Pick<Logger, "warn">,
+  clock: Pick<Clock, "now"> = systemClock,
+): FastStore {
   if (config.url) {
-    if (!config.token) throw new Error("UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set");
+    if (!config.token) {
+      throw new Error("UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set");
+    }
     return new UpstashStore({ url: config.url, token: config.token });
   }
   log.warn(

@@ -30,7 +30,7 @@ export class MemoryStore implements FastStore {
   #hits = new Map<string, { windowMs: number; at: number[] }>();
   #writes = 0;
 
-  constructor(private readonly clock: Clock = systemClock) {}
+  constructor(private readonly clock: Pick<Clock, "now"> = systemClock) {}
 
   #read(key: string): string | null {
     const e = this.#entries.get(key);
@@ -55,8 +55,12 @@ export class MemoryStore implements FastStore {
   /** Expired entries nobody reads again would otherwise stay forever. */
   #sweep() {
     const now = this.clock.now();
-    for (const [k, e] of this.#entries) if (e.expiresAt !== undefined && e.expiresAt <= now) this.#entries.delete(k);
-    for (const [k, h] of this.#hits) if (h.at.length === 0 || h.at[h.at.length - 1] <= now - h.windowMs) this.#hits.delete(k);
+    for (const [k, e] of this.#entries) {
+      if (e.expiresAt !== undefined && e.expiresAt <= now) this.#entries.delete(k);
+    }
+    for (const [k, h] of this.#hits) {
+      if (h.at.length === 0 || h.at[h.at.length - 1] <= now - h.windowMs) this.#hits.delete(k);
+    }
   }
 
   get<T = unknown>(key: string): Promise<T | null> {
@@ -85,7 +89,9 @@ export class MemoryStore implements FastStore {
   incr(key: string, by = 1, ttlMs?: number): Promise<number> {
     const raw = this.#read(key);
     const current = raw === null ? 0 : Number(raw);
-    if (!Number.isInteger(current)) return Promise.reject(new Error(`ERR value at ${key} is not an integer`));
+    if (!Number.isInteger(current)) {
+      return Promise.reject(new Error(`ERR value at ${key} is not an integer`));
+    }
     const next = current + by;
     const hasTtl = this.#entries.get(key)?.expiresAt !== undefined;
     this.#write(key, String(next), hasTtl ? undefined : ttlMs, true);

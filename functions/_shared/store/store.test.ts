@@ -17,7 +17,10 @@ interface Harness {
 type Case = (h: Harness, key: (name: string) => string) => Promise<void>;
 
 const cases: Record<string, Case> = {
-  "values round-trip as JSON, strings stay strings, missing keys are null": async ({ store }, key) => {
+  "values round-trip as JSON, strings stay strings, missing keys are null": async (
+    { store },
+    key,
+  ) => {
     await store.set(key("s"), "123");
     await store.set(key("o"), { a: [1, "x", null], b: { c: true } });
     assert.equal(await store.get(key("s")), "123");
@@ -55,7 +58,10 @@ const cases: Record<string, Case> = {
     assert.equal(await store.del(), 0);
   },
 
-  "incr counts from zero and its TTL is set once, not extended": async ({ store, advance }, key) => {
+  "incr counts from zero and its TTL is set once, not extended": async (
+    { store, advance },
+    key,
+  ) => {
     assert.equal(await store.incr(key("n")), 1);
     assert.equal(await store.incr(key("n"), 5), 6);
     assert.equal(await store.get(key("n")), 6);
@@ -105,7 +111,11 @@ const cases: Record<string, Case> = {
     await advance(450);
     const third = await store.lock(key("l"), 5_000);
     assert.ok(third, "an expired lock can be taken");
-    assert.equal(await second.release(), false, "a stale holder cannot release the new holder's lock");
+    assert.equal(
+      await second.release(),
+      false,
+      "a stale holder cannot release the new holder's lock",
+    );
     assert.equal(await store.lock(key("l"), 300), null);
     assert.equal(await third.release(), true);
   },
@@ -155,7 +165,11 @@ Deno.test("memory store", async (t) => {
 Deno.test("upstash store against the bridge and a real redis-server", async (t) => {
   const server = await startRedis({ port: freePort() });
   try {
-    const bridge = await startBridge({ port: freePort(), redisPort: server.port, token: "store-test" });
+    const bridge = await startBridge({
+      port: freePort(),
+      redisPort: server.port,
+      token: "store-test",
+    });
     try {
       const store = new UpstashStore({ url: bridge.url, token: bridge.token });
       assert.equal(store.kind, "upstash");

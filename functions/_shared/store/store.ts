@@ -4,15 +4,8 @@
  * truth: everything in it can be rebuilt from Postgres.
  */
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
-export interface Logger {
-  warn(msg: string, fields?: Record<string, unknown>): void;
-}
+export { type Clock, systemClock } from "../clock.ts";
+export type { Logger } from "../log.ts";
 
 export interface SetOptions {
   /** Expire the key this many milliseconds from now. */
@@ -71,7 +64,9 @@ export interface FastStore {
 
 /** The stored form of a versioned value; `version` comes first so Lua can read it cheaply. */
 export function encodeVersioned(version: number, value: unknown): string {
-  if (!Number.isFinite(version)) throw new TypeError(`version must be a finite number, got ${version}`);
+  if (!Number.isFinite(version)) {
+    throw new TypeError(`version must be a finite number, got ${version}`);
+  }
   return `{"version":${version},"value":${JSON.stringify(value ?? null)}}`;
 }
 

@@ -79,7 +79,9 @@ export class UpstashStore implements FastStore {
   async set(key: string, value: unknown, opts: SetOptions = {}): Promise<boolean> {
     const raw = JSON.stringify(value ?? null);
     const ttl = opts.ttlMs !== undefined && opts.ttlMs > 0 ? { px: Math.ceil(opts.ttlMs) } : {};
-    const res = opts.nx ? await this.redis.set(key, raw, { ...ttl, nx: true }) : await this.redis.set(key, raw, ttl);
+    const res = opts.nx
+      ? await this.redis.set(key, raw, { ...ttl, nx: true })
+      : await this.redis.set(key, raw, ttl);
     return res === "OK";
   }
 
