@@ -53,6 +53,13 @@ try {
   const env = { ...saved, ...Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([, v]) => v !== "")) };
   const firstRun = !saved.SWITCHYARD_DEMO_API_KEY;
 
+  env.SUPABASE_URL ??= `http://127.0.0.1:${env.SWITCHYARD_PORT ?? 54321}`;
+  env.SUPABASE_SERVICE_ROLE_KEY ??= `sy_service_${randomToken(40)}`;
+  env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  env.SWITCHYARD_ALLOW_PRIVATE_TARGETS ??= "1";
+  // Fail fast on bad configuration, before anything is started; local services fill the gaps.
+  loadConfig({ DATABASE_URL: "postgres://placeholder@127.0.0.1/postgres", ...env });
+
   // Postgres
   let cluster: Cluster | undefined;
   if (!Deno.env.get("DATABASE_URL")) {
@@ -61,10 +68,6 @@ try {
     stoppers.push(() => cluster!.stop());
     env.DATABASE_URL = cluster.url;
   }
-  env.SUPABASE_URL ??= `http://127.0.0.1:${env.SWITCHYARD_PORT ?? 54321}`;
-  env.SUPABASE_SERVICE_ROLE_KEY ??= `sy_service_${randomToken(40)}`;
-  env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
-  env.SWITCHYARD_ALLOW_PRIVATE_TARGETS ??= "1";
 
   // Fast store
   if (!Deno.env.get("UPSTASH_REDIS_REST_URL")) {
