@@ -19,7 +19,10 @@ import { migrate } from "./migrate.ts";
 import { readEnvFile, writeEnvFile } from "./envfile.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const stateDir = `${root}.switchyard`;
+// Overridable so tests can run a whole second stack beside a developer's.
+const stateDir = Deno.env.get("SWITCHYARD_STATE_DIR") ?? `${root}.switchyard`;
+const dbPort = Number(Deno.env.get("SWITCHYARD_DB_PORT") ?? 54322);
+const bridgePort = Number(Deno.env.get("SWITCHYARD_BRIDGE_PORT") ?? 8079);
 const envPath = `${stateDir}/env`;
 const log = createLogger("start");
 const deno = Deno.execPath();
@@ -64,7 +67,7 @@ try {
   let cluster: Cluster | undefined;
   if (!Deno.env.get("DATABASE_URL")) {
     log.info("starting the project-local Postgres cluster", { dir: `${stateDir}/postgres` });
-    cluster = await startCluster({ dir: `${stateDir}/postgres`, port: 54322 });
+    cluster = await startCluster({ dir: `${stateDir}/postgres`, port: dbPort });
     stoppers.push(() => cluster!.stop());
     env.DATABASE_URL = cluster.url;
   }
@@ -75,13 +78,13 @@ try {
       const redis = await startRedis({ port: freePort(), dir: `${stateDir}/redis`, logFile: `${stateDir}/redis.log` });
       stoppers.push(() => redis.stop());
       env.UPSTASH_REDIS_REST_TOKEN = saved.UPSTASH_REDIS_REST_TOKEN ?? randomToken(32);
-      env.UPSTASH_REDIS_REST_URL = "http://127.0.0.1:8079";
+      env.UPSTASH_REDIS_REST_URL = `http://127.0.0.1:${bridgePort}`;
       const bridge = await spawn("bridge", deno, {
-        args: ["run", "-A", `${root}local/bridge.ts`, "--port", "8079", "--redis-port", String(redis.port), "--token", env.UPSTASH_REDIS_REST_TOKEN],
+        args: ["run", "-A", `${root}local/bridge.ts`, "--port", String(bridgePort), "--redis-port", String(redis.port), "--token", env.UPSTASH_REDIS_REST_TOKEN],
         output: "inherit",
       });
       supervise(bridge);
-      await waitForPort(8079);
+      await waitForPort(bridgePort);
     } else {
       delete env.UPSTASH_REDIS_REST_URL;
       delete env.UPSTASH_REDIS_REST_TOKEN;

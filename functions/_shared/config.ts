@@ -30,14 +30,23 @@ export const configSchema = z.object({
   /** Accepted events per second per tenant, and requests per second per client address. */
   INGEST_TENANT_RATE: positiveInt(50_000),
   INGEST_IP_RATE: positiveInt(2_000),
+  /** Take the client address from X-Forwarded-For's first hop: only behind a proxy that sets it. */
+  SWITCHYARD_TRUST_FORWARDED_FOR: flag,
   DB_POOL_SIZE: positiveInt(10),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF").optional(),
   TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -").optional(),
+  /** The relay's permanent logical replication slot (names are per cluster, so tests give each database its own). */
+  RELAY_SLOT: z.string().regex(/^[a-z0-9_]{1,63}$/, "must be 1-63 of a-z 0-9 _").default("switchyard_relay"),
+  /** The relay hands over at most this many events at once, waiting at most this long to fill a batch. */
+  RELAY_BATCH_SIZE: positiveInt(500),
+  RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
-}).refine((c) => !c.UPSTASH_REDIS_REST_URL || c.UPSTASH_REDIS_REST_TOKEN, {
+}).refine((c) => !c?.UPSTASH_REDIS_REST_URL || c.UPSTASH_REDIS_REST_TOKEN, {
   message: "is required when UPSTASH_REDIS_REST_URL is set",
   path: ["UPSTASH_REDIS_REST_TOKEN"],
+  // Report it together with any other problem, not only once the rest is valid.
+  when: () => true,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -53,5 +62,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = configSchema.safeParse(present);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")} ${i.message === "Invalid input: expected string, received undefined" ? "is required" : i.message}`));
+  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")} ${readable(i.message)}`));
+}
+
+function readable(message: string): string {
+  if (message === "Invalid input: expected string, received undefined") return "is required";
+  if (message.startsWith("Invalid input: expected number")) return "must be a number";
+  return message;
 }

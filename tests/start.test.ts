@@ -1,0 +1,133 @@
+/**
+ * `npm start` as a newcomer runs it: a whole stack in a fresh state folder (own ports), health
+ * answers, credentials are written, a second run reuses the data, and SIGTERM leaves no process.
+ */
+import assert from "node:assert/strict";
+import { freePort } from "../local/ports.ts";
+import { readEnvFile } from "../local/envfile.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function descendants(pid: number): number[] {
+  const out = new TextDecoder().decode(new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).outputSync().stdout);
+  const children = new Map<number, number[]>();
+  for (const line of out.trim().split("\n")) {
+    const [p, pp] = line.trim().split(/\s+/).map(Number);
+    children.set(pp, [...(children.get(pp) ?? []), p]);
+  }
+  const all: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      all.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return all;
+}
+
+const alive = (pid: number) => {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function boot(stateDir: string, ports: { api: number; db: number; bridge: number }) {
+  const env: Record<string, string> = { ...Deno.env.toObject() };
+  for (const k of ["DATABASE_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"]) delete env[k];
+  Object.assign(env, {
+    SWITCHYARD_STATE_DIR: stateDir,
+    SWITCHYARD_PORT: String(ports.api),
+    SWITCHYARD_DB_PORT: String(ports.db),
+    SWITCHYARD_BRIDGE_PORT: String(ports.bridge),
+    LOG_LEVEL: "warn",
+  });
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "local/start.ts"], cwd: root, env, clearEnv: true, stdout: "piped", stderr: "piped",
+  }).spawn();
+  let output = "";
+  const decoder = new TextDecoder();
+  const drain = (s: ReadableStream<Uint8Array>) => s.pipeTo(new WritableStream({ write: (c) => void (output += decoder.decode(c)) }));
+  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
+  const started = Date.now();
+  const url = `http://127.0.0.1:${ports.api}/functions/v1/api/health`;
+  let health: { status: string; checks: Record<string, unknown> } | undefined;
+  while (Date.now() - started < 60_000) {
+    try {
+      const res = await fetch(url);
+      health = await res.json();
+      if (res.status === 200 && health!.status === "ok") break;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { child, health, elapsedMs: Date.now() - started, output: () => output, drained };
+}
+
+Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTERM leaves no process behind", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
+  await Deno.chmod(stateDir, 0o755);
+  const ports = { api: freePort(), db: freePort(), bridge: freePort() };
+  try {
+    const first = await boot(stateDir, ports);
+    try {
+      assert.equal(first.health?.status, "ok", `health within 60 s: ${JSON.stringify(first.health)}\n${first.output()}`);
+      assert.ok(first.elapsedMs < 60_000);
+      const env = await readEnvFile(`${stateDir}/env`);
+      for (const k of ["DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "SWITCHYARD_DEMO_TENANT", "SWITCHYARD_DEMO_API_KEY"]) {
+        assert.ok(env[k], `${k} written to the env file`);
+      }
+      assert.match(first.output(), new RegExp(env.SWITCHYARD_DEMO_API_KEY), "the demo key is printed");
+      assert.match(first.output(), /curl .*\/api\/health/, "a curl line to try is printed");
+
+      const res = await fetch(`http://127.0.0.1:${ports.api}/functions/v1/api/events`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.SWITCHYARD_DEMO_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ type: "order.confirmed", entity: { type: "order", id: "o-1" } }),
+      });
+      await res.body?.cancel();
+      assert.equal(res.status, 202, "the demo key is accepted");
+
+      const children = descendants(first.child.pid);
+      assert.ok(children.length >= 5, `postgres, redis, bridge, functions, relay, scheduler: ${children.length}`);
+      first.child.kill("SIGTERM");
+      const status = await first.child.status;
+      await first.drained;
+      assert.equal(status.code, 0);
+      const left = children.filter(alive);
+      assert.deepEqual(left, [], "no process is left behind");
+    } finally {
+      try {
+        first.child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }
+
+    const before = await readEnvFile(`${stateDir}/env`);
+    const second = await boot(stateDir, ports);
+    try {
+      assert.equal(second.health?.status, "ok");
+      const after = await readEnvFile(`${stateDir}/env`);
+      assert.equal(after.SWITCHYARD_DEMO_API_KEY, before.SWITCHYARD_DEMO_API_KEY, "the second run reuses the demo tenant");
+      assert.doesNotMatch(second.output(), /first run/);
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.child.status;
+      await second.drained;
+    }
+  } finally {
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("bad configuration stops start-up with a one-line reason naming the variable", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "local/start.ts"], cwd: root,
+    env: { DATABASE_URL: "nonsense", SWITCHYARD_STATE_DIR: await Deno.makeTempDir() },
+  }).output();
+  assert.equal(out.code, 1);
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.match(stderr, /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+  assert.equal(stderr.trim().split("\n").filter((l) => l.includes("switchyard:")).length, 1);
+});
