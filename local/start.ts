@@ -130,7 +130,9 @@ try {
     const loader = `${root}examples/${flags.example}/load.ts`;
     if (!existsSync(loader)) throw new Error(`no example named ${flags.example} (see examples/)`);
     const { load } = await import(loader);
-    await load({ env: childEnv, log });
+    // An example may start helpers of its own (a webhook receiver, a fake ERP); they stop with us.
+    const stop = await load({ env: childEnv, log });
+    if (typeof stop === "function") stoppers.push(stop);
   }
 
   const base = `http://127.0.0.1:${port}/functions/v1`;
