@@ -7,6 +7,7 @@ import { retentionJob } from "./jobs/retention.ts";
 import { deliveriesJob } from "./jobs/deliveries.ts";
 import { conciliationsJob } from "./jobs/conciliations.ts";
 import { rollupsJob } from "./jobs/rollups.ts";
+import { alertsJob } from "./jobs/alerts.ts";
 
 export interface Job {
   name: string;
@@ -16,4 +17,4 @@ export interface Job {
   listen?(ctx: AppContext, wake: () => void): Promise<() => Promise<void>>;
 }
 
-export const jobs: Job[] = [retentionJob, deliveriesJob, conciliationsJob, rollupsJob];
+export const jobs: Job[] = [retentionJob, deliveriesJob, conciliationsJob, rollupsJob, alertsJob];
