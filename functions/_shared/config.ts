@@ -70,3 +70,14 @@ function readable(message: string): string {
   if (message.startsWith("Invalid input: expected number")) return "must be a number";
   return message;
 }
+
+/** For long-running entry points: the configuration, or a message naming each bad variable and exit 1. */
+export function loadConfigOrExit(program: string, env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`${program}: ${err.message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,9 +1,40 @@
-/** The relay process: streams new events by logical replication and hands them to the pipeline. */
-import { loadConfig } from "../_shared/config.ts";
+/**
+ * The relay process: streams new events from the permanent logical slot and hands them to the
+ * pipeline in batches; reconnects with backoff when Postgres goes away; SIGINT/SIGTERM stop it.
+ */
+import { loadConfigOrExit } from "../_shared/config.ts";
 import { createLogger } from "../_shared/log.ts";
+import { systemClock } from "../_shared/clock.ts";
+import { pipelineBatchUrl } from "./handover.ts";
+import { retryDelayMs } from "../_shared/retry.ts";
+import { runSession } from "./session.ts";
 
-const config = loadConfig(Deno.env.toObject());
-const log = createLogger("relay", { level: config.LOG_LEVEL });
-log.info("relay started");
-for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => Deno.exit(0));
-setInterval(() => {}, 1 << 30);
+const config = loadConfigOrExit("relay");
+const relayId = crypto.randomUUID();
+const log = createLogger("relay", { level: config.LOG_LEVEL, fields: { relayId } });
+const shutdown = new AbortController();
+for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => shutdown.abort());
+
+const target = {
+  url: pipelineBatchUrl(config.SUPABASE_URL),
+  serviceKey: config.SUPABASE_SERVICE_ROLE_KEY,
+  relayId,
+  clock: systemClock,
+  log,
+};
+log.info("relay started", { slot: config.RELAY_SLOT, pipeline: target.url });
+let attempt = 0;
+while (!shutdown.signal.aborted) {
+  try {
+    await runSession({ config, log, clock: systemClock, target }, shutdown.signal, () => (attempt = 0));
+  } catch (err) {
+    const delay = retryDelayMs(attempt++);
+    log.warn("relay session ended; reconnecting", { reason: (err as Error).message, delayMs: delay });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay);
+      shutdown.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+  }
+}
+log.info("relay stopped");
+Deno.exit(0);

@@ -1,9 +1,24 @@
-/** The scheduler process: due deliveries, deferred conciliations, retention, rollups. */
-import { loadConfig } from "../_shared/config.ts";
-import { createLogger } from "../_shared/log.ts";
+/** The scheduler process: runs every job in jobs.ts until SIGINT/SIGTERM, then stops cleanly. */
+import { loadConfigOrExit } from "../_shared/config.ts";
+import { createContext } from "../_shared/context.ts";
+import { jobs } from "./jobs.ts";
+import { runJobs } from "./runner.ts";
 
-const config = loadConfig(Deno.env.toObject());
-const log = createLogger("scheduler", { level: config.LOG_LEVEL });
-log.info("scheduler started");
-for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => Deno.exit(0));
-setInterval(() => {}, 1 << 30);
+const config = loadConfigOrExit("scheduler");
+const ctx = createContext(config, { component: "scheduler" });
+let stopping = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, async () => {
+    if (stopping) return;
+    stopping = true;
+    // A job stuck in a long round must not keep the process from stopping.
+    const deadline = setTimeout(() => Deno.exit(1), 15_000);
+    await running.stop();
+    await ctx.close();
+    clearTimeout(deadline);
+    ctx.log.info("scheduler stopped");
+    Deno.exit(0);
+  });
+}
+const running = runJobs(ctx, jobs);
+ctx.log.info("scheduler started", { jobs: jobs.map((j) => j.name) });

@@ -1,0 +1,40 @@
+/**
+ * What the pipeline does with a batch the relay hands over: route it and record the hand-over in
+ * one transaction, then compose DTOs and invalidate cached timelines. Idempotent by event id:
+ * routing is unique per event × endpoint, so a replayed batch routes nothing new.
+ */
+import type { AppContext } from "../context.ts";
+import type { Sql } from "../db.ts";
+import type { LoggedEvent } from "../events/envelope.ts";
+import { routeEvents } from "../delivery/route.ts";
+import { composeDtos } from "../dtos/compose.ts";
+import { invalidateTraces } from "../events/trace.ts";
+
+export interface HandoverResult {
+  routed: number;
+  composed: number;
+}
+
+export async function acceptHandover(ctx: AppContext, events: LoggedEvent[]): Promise<HandoverResult> {
+  if (events.length === 0) return { routed: 0, composed: 0 };
+  const maxSeq = events.reduce((m, e) => Math.max(m, e.seq), 0);
+  const routed = await ctx.sql.begin(async (tx) => {
+    const n = await routeEvents(tx as unknown as Sql, events);
+    await tx`update switchyard.relay_state
+      set last_seq = greatest(last_seq, ${maxSeq}), handed_over = handed_over + ${events.length}, handed_over_at = now()
+      where id`;
+    return n;
+  });
+  await composeDtos(ctx, events);
+  await invalidateTraces(ctx, uniqueEntities(events));
+  return { routed, composed: events.length };
+}
+
+function uniqueEntities(events: LoggedEvent[]) {
+  const seen = new Map<string, { tenant: string; entityType: string; entityId: string }>();
+  for (const e of events) {
+    const key = `${e.tenant}\u0000${e.entity.type}\u0000${e.entity.id}`;
+    if (!seen.has(key)) seen.set(key, { tenant: e.tenant, entityType: e.entity.type, entityId: e.entity.id });
+  }
+  return seen.values();
+}

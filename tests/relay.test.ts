@@ -1,0 +1,65 @@
+/** The relay end to end: events reach the real pipeline, health reports lag, idle means no queries. */
+import assert from "node:assert/strict";
+import { seedTenant, startStack } from "./harness.ts";
+import { appendEvents } from "../functions/_shared/events/append.ts";
+import { relayEnv, startRelay, waitFor, withStreamingRelay, writeEvents } from "./relay_support.ts";
+
+type RelayHealth = { lag_ms: number; lag_events: number; active?: boolean; slot?: { name: string; wal_status: string; retained_bytes: number } };
+
+Deno.test("appended events, also those from before the relay first ran, reach the pipeline; health shows the lag", async () => {
+  const stack = await startStack({ store: "memory" });
+  const relayEnvVars = relayEnv(stack.db.url, stack.env.SUPABASE_URL, stack.db.name);
+  let relay = startRelay(relayEnvVars);
+  try {
+    const { slug } = await seedTenant(stack.db.sql);
+    await writeEvents(stack.db.sql, slug, { total: 100, writers: 1, batch: 50, entities: 10 });
+    await relay.kill();
+    relay = startRelay(relayEnvVars);
+    await writeEvents(stack.db.sql, slug, { total: 1_200, writers: 3, batch: 40, entities: 50 });
+    const handed = async () => {
+      const [s] = await stack.db.sql<{ handed_over: string; last_seq: string; max: string }[]>`
+        select handed_over, last_seq, (select max(seq) from switchyard.events) as max from switchyard.relay_state`;
+      return Number(s.handed_over) >= 1_300 && s.last_seq === s.max;
+    };
+    await waitFor(handed, 30_000, "1,300 events handed over");
+    const health = async () => (await stack.db.sql<{ h: RelayHealth }[]>`select switchyard.health_relay() as h`)[0].h;
+    await waitFor(async () => (await health()).lag_events === 0, 5_000, "lag 0");
+    const caughtUp = await health();
+    assert.equal(caughtUp.lag_ms, 0);
+    assert.equal(caughtUp.active, true);
+    assert.equal(caughtUp.slot?.wal_status, "reserved");
+    assert.equal(caughtUp.slot?.name, relayEnvVars.RELAY_SLOT);
+
+    const api = await fetch(`${stack.base}/api/health`);
+    const body = await api.json();
+    assert.equal(body.checks.relay.lagEvents, 0);
+
+    await relay.kill();
+    await appendEvents(stack.db.sql, [{ tenant: slug, type: "order.created", entity: { type: "order", id: "late" } }]);
+    await new Promise((r) => setTimeout(r, 50));
+    const down = await health();
+    assert.equal(down.lag_events, 1);
+    assert.ok(down.lag_ms > 0, `lag_ms ${down.lag_ms}`);
+    assert.equal(down.active, false);
+  } finally {
+    await relay.kill();
+    await stack.close();
+  }
+});
+
+Deno.test("an idle relay issues no queries and no hand-overs", () =>
+  withStreamingRelay(async ({ db, pipeline, slug, relay }) => {
+    await writeEvents(db.sql, slug, { total: 20, writers: 1, batch: 10, entities: 3 });
+    await waitFor(() => pipeline.count() === 20, 10_000, "20 events");
+    await new Promise((r) => setTimeout(r, 200));
+    const activity = () => db.sql<{ pid: number; query_start: Date; state_change: Date; backend_type: string }[]>`
+      select pid, query_start, state_change, backend_type from pg_stat_activity
+      where application_name = 'switchyard-relay' and datname = current_database() order by pid`;
+    const before = await activity();
+    assert.equal(before.length, 2, JSON.stringify(before));
+    const batches = pipeline.batches.length;
+    await new Promise((r) => setTimeout(r, 2_500));
+    assert.deepEqual(await activity(), before);
+    assert.equal(pipeline.batches.length, batches);
+    assert.equal((await relay.kill("SIGTERM")).code, 0, "SIGTERM stops the relay cleanly");
+  }));
