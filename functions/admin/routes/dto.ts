@@ -1,5 +1,48 @@
+/** DTO operations for the CLI: read one, rebuild (one key or every key, a batch per call), conciliations. */
 import type { Hono } from "hono";
+import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
-import type { Env } from "../../_shared/http.ts";
+import { AppError } from "../../_shared/errors.ts";
+import { type Env, readJson } from "../../_shared/http.ts";
+import { getTenant } from "../../_shared/tenants.ts";
+import { parseOrThrow } from "../../_shared/validation.ts";
+import { definitionOr404, readDto } from "../../_shared/dtos/reads.ts";
+import { rebuild } from "../../_shared/dtos/rebuild.ts";
+import { listConciliations } from "../../_shared/dtos/conciliations.ts";
 
-export function registerDtoRoutes(_app: Hono<Env>, _ctx: AppContext) {}
+const tenantQuery = z.object({ tenant: z.string().min(1) });
+const rebuildBody = z.object({
+  tenant: z.string().min(1),
+  key: z.string().min(1).max(200).optional(),
+  cursor: z.string().min(1).max(1000).optional(),
+});
+const conciliationsQuery = z.object({
+  tenant: z.string().min(1).optional(),
+  status: z.enum(["pending", "resolved", "exhausted"]).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
+  app.get("/dto/:type/:key", async (c) => {
+    const { tenant } = parseOrThrow(tenantQuery, c.req.query(), "query");
+    const def = definitionOr404(c.req.param("type"));
+    await getTenant(ctx.sql, tenant);
+    const key = c.req.param("key");
+    const read = await readDto(ctx, def, tenant, key);
+    if (!read) throw new AppError("not_found", `no ${def.name} ${key} in tenant ${tenant}`);
+    c.header("X-Switchyard-Source", read.source);
+    return c.json(read.dto);
+  });
+
+  app.post("/dto/:type/rebuild", async (c) => {
+    const body = parseOrThrow(rebuildBody, await readJson(c, 64 * 1024), "body");
+    const def = definitionOr404(c.req.param("type"));
+    await getTenant(ctx.sql, body.tenant);
+    return c.json(await rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }));
+  });
+
+  app.get("/conciliations", async (c) => {
+    const q = parseOrThrow(conciliationsQuery, c.req.query(), "query");
+    return c.json({ items: await listConciliations(ctx.sql, q) });
+  });
+}

@@ -1,3 +1,32 @@
+/**
+ * Deferred DTO conciliations: each round retries what is due, then sleeps until the next retry is
+ * due; a newly deferred retry wakes it through LISTEN. Retries live in a table, so a restart
+ * loses none.
+ */
 import type { Job } from "../jobs.ts";
+import type { AppContext } from "../../_shared/context.ts";
+import { conciliateDue } from "../../_shared/dtos/conciliator.ts";
+import { CONCILIATIONS_CHANNEL, nextDueAt } from "../../_shared/dtos/conciliations.ts";
+import type { ConciliationPolicy } from "../../_shared/dtos/policy.ts";
 
-export const conciliationsJob: Job = { name: "conciliations", run: () => Promise.resolve(Infinity) };
+const BATCH = 50;
+
+export function createConciliationsJob(policy?: ConciliationPolicy): Job {
+  return {
+    name: "conciliations",
+    async run(ctx: AppContext) {
+      for (;;) {
+        const round = await conciliateDue(ctx, { policy, limit: BATCH });
+        if (round.conciliated + round.pending + round.exhausted < BATCH) break;
+      }
+      const next = await nextDueAt(ctx.sql);
+      return next ? Math.max(0, next.getTime() - ctx.clock.now()) : Infinity;
+    },
+    async listen(ctx: AppContext, wake: () => void) {
+      const sub = await ctx.sql.listen(CONCILIATIONS_CHANNEL, () => wake());
+      return () => sub.unlisten();
+    },
+  };
+}
+
+export const conciliationsJob: Job = createConciliationsJob();

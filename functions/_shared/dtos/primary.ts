@@ -1,0 +1,79 @@
+/**
+ * The primary store: the fast store under `dto:{tenant}:{type}:{key}`, always behind the fast-store
+ * circuit breaker and a short timeout, so a dead Redis costs one timeout per breaker probe, not
+ * one per request.
+ */
+import type { AppContext } from "../context.ts";
+import type { KeyRef } from "./snapshots.ts";
+import type { Dto, DtoData } from "./types.ts";
+
+/** Well above a healthy round trip, well below what a reader should ever wait. */
+export const STORE_TIMEOUT_MS = 500;
+
+export const primaryKey = (r: KeyRef) => `dto:${r.tenant}:${r.type}:${r.key}`;
+
+/** What the primary holds under the version: the DTO's data (null = gone) and when it was written. */
+export interface PrimaryValue {
+  updatedAt: string;
+  data: DtoData | null;
+}
+
+export class StoreTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`fast store did not answer within ${ms} ms`);
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
+  });
+  p.catch(() => {});
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs a fast-store call through the breaker with a timeout. */
+export function guarded<T>(ctx: AppContext, fn: () => Promise<T>, timeoutMs = STORE_TIMEOUT_MS): Promise<T> {
+  return ctx.breakers.store.run(() => withTimeout(fn(), timeoutMs));
+}
+
+export interface PrimaryWrite extends KeyRef {
+  version: number;
+  value: PrimaryValue;
+}
+
+/** Writes many keys at once (the client pipelines them); per key: wrote, stale (a newer one is there) or the error. */
+export function writePrimary(ctx: AppContext, writes: PrimaryWrite[]): Promise<("wrote" | "stale" | Error)[]> {
+  return Promise.all(writes.map((w) =>
+    guarded(ctx, () => ctx.store.setIfNewer(primaryKey(w), w.version, w.value))
+      .then((wrote) => (wrote ? "wrote" as const : "stale" as const), (err) => err instanceof Error ? err : new Error(String(err)))
+  ));
+}
+
+export type PrimaryRead = { status: "hit"; dto: Dto | null } | { status: "miss" } | { status: "unavailable" };
+
+/**
+ * Reads one DTO. While the breaker is half-open the read serves elsewhere and the probe runs in the
+ * background, so no reader waits on a store that may still be dead.
+ */
+export async function readPrimary(ctx: AppContext, ref: KeyRef): Promise<PrimaryRead> {
+  const read = () => guarded(ctx, () => ctx.store.getVersioned<PrimaryValue>(primaryKey(ref)));
+  const state = ctx.breakers.store.state;
+  if (state === "open") return { status: "unavailable" };
+  if (state === "half-open") {
+    read().catch(() => {});
+    return { status: "unavailable" };
+  }
+  try {
+    const got = await read();
+    if (!got) return { status: "miss" };
+    const v = got.value;
+    return {
+      status: "hit",
+      dto: v?.data ? { type: ref.type, key: ref.key, version: got.version, updatedAt: v.updatedAt, data: v.data } : null,
+    };
+  } catch {
+    return { status: "unavailable" };
+  }
+}
