@@ -32,7 +32,8 @@ export function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Re
   if (err instanceof BreakerOpenError || isUnavailable(err)) {
     const retryAfter = err instanceof BreakerOpenError ? Math.ceil(err.retryAfterMs / 1000) : 1;
     c.header("Retry-After", String(Math.max(1, retryAfter)));
-    return c.json(errorBody("unavailable", "the database is unavailable; retry later"), 503);
+    const what = err instanceof BreakerOpenError ? err.name_ : "database";
+    return c.json(errorBody("unavailable", `the ${what} is unavailable; retry later`), 503);
   }
   ctx.log.error("unhandled error", { err, correlationId: c.get("correlationId"), path: c.req.path });
   return c.json(errorBody("internal", "internal error"), 500);

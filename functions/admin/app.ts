@@ -1,7 +1,7 @@
 /** The admin function: everything the CLI does, behind the service role key. */
 import type { AppContext } from "../_shared/context.ts";
 import { createFunctionApp, serviceAuth } from "../_shared/http.ts";
-import { checkHealth } from "../_shared/health.ts";
+import { systemStatus } from "../_shared/status.ts";
 import { registerTenantRoutes } from "./routes/tenants.ts";
 import { registerEventRoutes } from "./routes/events.ts";
 import { registerDeliveryRoutes } from "./routes/deliveries.ts";
@@ -14,7 +14,7 @@ export function createAdminApp(ctx: AppContext) {
   // The dashboard page itself loads without a key; its data calls carry one.
   registerDashboardRoutes(app, ctx, "public");
   app.use("*", serviceAuth(ctx));
-  app.get("/status", async (c) => c.json(await checkHealth(ctx)));
+  app.get("/status", async (c) => c.json(await systemStatus(ctx)));
   registerTenantRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerDeliveryRoutes(app, ctx);
