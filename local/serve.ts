@@ -12,14 +12,14 @@ import { createTelegramApp } from "../functions/telegram/app.ts";
 
 export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
-export function functionsHandler(ctx: AppContext): (req: Request) => Response | Promise<Response> {
+export function functionsHandler(ctx: AppContext): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
   const apps = {
     api: createApiApp(ctx),
     admin: createAdminApp(ctx),
     pipeline: createPipelineApp(ctx),
     telegram: createTelegramApp(ctx),
   };
-  return (req) => {
+  return (req, info?: Deno.ServeHandlerInfo) => {
     const url = new URL(req.url);
     const m = /^\/functions\/v1\/([a-z-]+)(\/.*)?$/.exec(url.pathname);
     const app = m && apps[m[1] as keyof typeof apps];
@@ -27,7 +27,8 @@ export function functionsHandler(ctx: AppContext): (req: Request) => Response | 
       return Response.json({ error: { code: "not_found", message: `no function at ${url.pathname}`, details: [] } }, { status: 404 });
     }
     url.pathname = `/${m![1]}${m![2] ?? ""}`;
-    return app.fetch(new Request(url, req));
+    // The connection info lets handlers see the client address (hono/deno getConnInfo).
+    return app.fetch(new Request(url, req), info);
   };
 }
 

@@ -67,16 +67,20 @@ begin
       data jsonb, metadata jsonb)) with ordinality as r(tenant, type, entity_type, entity_id,
       occurred_at, dedup_key, expected_version, correlation_id, causation_id, data, metadata, ord)
   ),
+  -- The first row of each dedup key in the batch stands for the others.
+  keyed as (
+    select i.*, case when i.dedup_key is null then i.idx
+      else min(i.idx) over (partition by i.tenant, i.dedup_key) end as first_idx
+    from input i
+  ),
   known as (
     select i.idx, e.id, e.version
     from input i join switchyard.events e on e.tenant = i.tenant and e.dedup_key = i.dedup_key
     where i.dedup_key is not null
   ),
   fresh as (
-    select i.* from (
-      select i.*, row_number() over (partition by i.tenant, i.dedup_key order by i.idx) as dedup_rank
-      from input i where not exists (select from known k where k.idx = i.idx)
-    ) i where i.dedup_key is null or i.dedup_rank = 1
+    select i.* from keyed i
+    where i.first_idx = i.idx and (i.dedup_key is null or not exists (select from known k where k.idx = i.idx))
   ),
   ranked as (
     select f.*,
@@ -101,24 +105,17 @@ begin
     select n.tenant, n.type, n.entity_type, n.entity_id, n.assigned, coalesce(n.occurred_at, now()),
       n.dedup_key, n.correlation_id, n.causation_id, coalesce(n.data, '{}'), coalesce(n.metadata, '{}')
     from numbered n
-    where switchyard.check_expected_version(n.expected_version, n.assigned, n.tenant, n.entity_type, n.entity_id)
+    where case when n.expected_version is null then true
+      else switchyard.check_expected_version(n.expected_version, n.assigned, n.tenant, n.entity_type, n.entity_id) end
     order by n.idx
     returning e.id, e.version, e.tenant, e.entity_type, e.entity_id
   )
-  select i.idx,
-    coalesce(k.id, ins.id, dup.id),
-    coalesce(k.version, ins.version, dup.version),
-    (k.id is not null or ins.id is null)
-  from input i
-  left join known k on k.idx = i.idx
-  left join numbered n on n.idx = i.idx
-  left join inserted ins on n.idx is not null and ins.tenant = n.tenant and ins.entity_type = n.entity_type
+  select i.idx, coalesce(k.id, ins.id), coalesce(k.version, ins.version), (k.id is not null or i.first_idx <> i.idx)
+  from keyed i
+  left join known k on k.idx = i.first_idx
+  left join numbered n on n.idx = i.first_idx
+  left join inserted ins on ins.tenant = n.tenant and ins.entity_type = n.entity_type
     and ins.entity_id = n.entity_id and ins.version = n.assigned
-  left join lateral (
-    select x.id, x.version from numbered fn join inserted x on x.tenant = fn.tenant
-      and x.entity_type = fn.entity_type and x.entity_id = fn.entity_id and x.version = fn.assigned
-    where k.id is null and n.idx is null and fn.tenant = i.tenant and fn.dedup_key = i.dedup_key
-  ) dup on true
   order by i.idx;
 end $$;
 

@@ -123,15 +123,15 @@ export class MemoryStore implements FastStore {
   }
 
   /** An exact sliding log: at most `limit` hits in any `windowMs`. */
-  rateLimit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+  rateLimit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
     const now = this.clock.now();
     let h = this.#hits.get(key);
     if (!h || h.windowMs !== windowMs) this.#hits.set(key, h = { windowMs, at: [] });
     let drop = 0;
     while (drop < h.at.length && h.at[drop] <= now - windowMs) drop++;
     if (drop > 0) h.at.splice(0, drop);
-    const success = h.at.length < limit;
-    if (success) h.at.push(now);
+    const success = h.at.length + cost <= limit;
+    if (success) for (let i = 0; i < cost; i++) h.at.push(now);
     if (++this.#writes % SWEEP_EVERY === 0) this.#sweep();
     return Promise.resolve({
       success,

@@ -55,8 +55,8 @@ export interface FastStore {
 
   /** A lease of `ttlMs` on `key`, or null when someone else holds it. Does not wait. */
   lock(key: string, ttlMs: number): Promise<LockHandle | null>;
-  /** Counts one hit against `limit` hits per sliding `windowMs`. */
-  rateLimit(key: string, limit: number, windowMs: number): Promise<RateLimitResult>;
+  /** Counts `cost` hits (default 1) against `limit` hits per sliding `windowMs`. */
+  rateLimit(key: string, limit: number, windowMs: number, cost?: number): Promise<RateLimitResult>;
 
   /** True when the store answers. Never throws. */
   ping(): Promise<boolean>;

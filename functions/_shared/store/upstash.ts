@@ -115,7 +115,7 @@ export class UpstashStore implements FastStore {
     return (await lock.acquire()) ? { release: () => lock.release() } : null;
   }
 
-  async rateLimit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+  async rateLimit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
     const id = `${limit}/${windowMs}`;
     let limiter = this.#limiters.get(id);
     if (!limiter) {
@@ -126,7 +126,7 @@ export class UpstashStore implements FastStore {
       });
       this.#limiters.set(id, limiter);
     }
-    const res = await limiter.limit(key);
+    const res = await limiter.limit(key, cost === 1 ? undefined : { rate: cost });
     return { success: res.success, remaining: Math.max(0, res.remaining), resetMs: res.reset };
   }
 

@@ -1,5 +1,31 @@
+/** `switchyard events list | tail`: the log across tenants, behind the service key. */
+import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
+import { isUnavailable } from "../../_shared/db.ts";
+import { parseOrThrow } from "../../_shared/validation.ts";
+import { listEvents, listFiltersSchema } from "../../_shared/events/queries.ts";
+import { toEnvelope } from "../../_shared/events/envelope.ts";
+import { MAX_TAIL_WAIT_MS, tailEvents } from "../../_shared/events/tail.ts";
+import { slugSchema } from "./tenants.ts";
 
-export function registerEventRoutes(_app: Hono<Env>, _ctx: AppContext) {}
+const adminListSchema = listFiltersSchema.safeExtend({ tenant: slugSchema.optional() });
+const tailSchema = z.object({
+  tenant: slugSchema,
+  after: z.string().max(200).default(""),
+  waitMs: z.coerce.number().int().min(0).max(MAX_TAIL_WAIT_MS).default(MAX_TAIL_WAIT_MS),
+}).strict();
+
+export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
+  app.get("/events", async (c) => {
+    const { tenant, ...filters } = parseOrThrow(adminListSchema, c.req.query(), "query");
+    const page = await ctx.breakers.db.run(() => listEvents(ctx.sql, tenant ?? null, filters), isUnavailable);
+    return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
+  });
+
+  app.get("/events/tail", async (c) => {
+    const q = parseOrThrow(tailSchema, c.req.query(), "query");
+    return c.json(await tailEvents(ctx, q.tenant, q.after, q.waitMs, c.req.raw.signal));
+  });
+}

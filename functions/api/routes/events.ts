@@ -1,5 +1,46 @@
+/** Ingest, the event list and track & trace: parse, authorize, call, answer. */
+import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
-import type { Env } from "../../_shared/http.ts";
+import { type Env, readJson } from "../../_shared/http.ts";
+import { isUnavailable } from "../../_shared/db.ts";
+import { parseOrThrow } from "../../_shared/validation.ts";
+import { appendEvents } from "../../_shared/events/append.ts";
+import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts";
+import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest_limits.ts";
+import { listEvents, listFiltersSchema, pageSchema } from "../../_shared/events/queries.ts";
+import { toEnvelope } from "../../_shared/events/envelope.ts";
+import { getTrace, invalidateTraces } from "../../_shared/events/trace.ts";
 
-export function registerEventRoutes(_app: Hono<Env>, _ctx: AppContext) {}
+const entityParams = z.object({
+  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
+  entityId: z.string().min(1).max(200),
+});
+
+export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
+  app.post("/events", async (c) => {
+    const tenant = c.get("tenant");
+    // The per-address check runs while the body streams in; both limits are settled before writing.
+    const ipCheck = ipLimit(ctx, c);
+    ipCheck.catch(() => {});
+    const events = parseIngestBody(await readJson(c, MAX_INGEST_BODY), tenant, c.get("correlationId"));
+    await enforceIngestLimits(ctx, tenant, events.length, ipCheck);
+    const accepted = await ctx.breakers.db.run(() => appendEvents(ctx.sql, events), isUnavailable);
+    await invalidateTraces(ctx, events.map((e) => ({ tenant, entityType: e.entity.type, entityId: e.entity.id })));
+    return c.json({ accepted }, 202);
+  });
+
+  app.get("/events", async (c) => {
+    const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
+    const page = await ctx.breakers.db.run(() => listEvents(ctx.sql, c.get("tenant"), filters), isUnavailable);
+    return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
+  });
+
+  app.get("/trace/:entityType/:entityId", async (c) => {
+    const { entityType, entityId } = parseOrThrow(entityParams, c.req.param(), "entity");
+    const { limit, cursor } = parseOrThrow(pageSchema, c.req.query(), "query");
+    const { trace, cache } = await getTrace(ctx, { tenant: c.get("tenant"), entityType, entityId }, limit, cursor);
+    c.header("X-Switchyard-Cache", cache);
+    return c.json(trace);
+  });
+}

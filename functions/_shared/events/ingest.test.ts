@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { parseIngestBody } from "./ingest.ts";
+import { typePatternToLike } from "./queries.ts";
+import { AppError } from "../errors.ts";
+
+const ok = { type: "order.created", entity: { type: "order", id: "o-1" } };
+
+Deno.test("one event or a batch becomes events of the caller's tenant with the correlation id", () => {
+  const [e] = parseIngestBody({ ...ok, timestamp: "2026-11-24T12:00:00+01:00" }, "acme", "c-1");
+  assert.deepEqual([e.tenant, e.correlationId, e.timestamp], ["acme", "c-1", "2026-11-24T11:00:00.000Z"]);
+  assert.equal(parseIngestBody([ok, ok], "acme", null).length, 2);
+});
+
+Deno.test("every invalid event is listed by index and path", () => {
+  try {
+    parseIngestBody([ok, { ...ok, type: "x" }, ok, { ...ok, entity: { type: "order" }, extra: 1 }], "acme", null);
+    assert.fail("should throw");
+  } catch (err) {
+    assert.ok(err instanceof AppError && err.status === 400);
+    const where = err.details.map((d) => `${d.index}:${d.path}`);
+    assert.ok(where.includes("1:type"));
+    assert.ok(where.includes("3:entity.id"));
+    assert.ok(where.some((w) => w.startsWith("3:")) && where.every((w) => !w.startsWith("0:") && !w.startsWith("2:")));
+  }
+});
+
+Deno.test("strings Postgres cannot store as jsonb are refused, deep inside data too", () => {
+  assert.throws(() => parseIngestBody({ ...ok, data: { a: [{ b: "x\u0000" }] } }, "acme", null), AppError);
+  assert.throws(() => parseIngestBody({ ...ok, metadata: { "\ud800": 1 } }, "acme", null), AppError);
+  assert.doesNotThrow(() => parseIngestBody({ ...ok, data: { note: "line 1\nline 2" } }, "acme", null));
+});
+
+Deno.test("type patterns become LIKE patterns with LIKE's own wildcards escaped", () => {
+  assert.equal(typePatternToLike("order.*"), "order.%");
+  assert.equal(typePatternToLike("*.created"), "%.created");
+  assert.equal(typePatternToLike("order_line.*"), "order\\_line.%");
+  assert.equal(typePatternToLike("order.created"), null);
+});

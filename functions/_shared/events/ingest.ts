@@ -1,0 +1,103 @@
+/**
+ * What `POST /api/events` accepts: one event or a batch of up to 1,000, validated all at once so
+ * that the 400 lists every problem by index and nothing is written.
+ */
+import { z } from "zod";
+import { AppError, type ErrorDetail } from "../errors.ts";
+import { issuesToDetails } from "../validation.ts";
+import { entityTypePattern, eventTypeSchema } from "./envelope.ts";
+import type { NewEvent } from "./append.ts";
+
+export const MAX_INGEST_BODY = 1024 * 1024;
+export const MAX_INGEST_EVENTS = 1_000;
+/** Nesting deeper than this in `data`/`metadata` is refused: it is never meant and costs to walk. */
+const MAX_DEPTH = 32;
+
+// deno-lint-ignore no-control-regex
+const controlChars = /[\u0000-\u001f\u007f-\u009f]/;
+const identifier = (max: number) =>
+  z.string().min(1).max(max).refine((s) => !controlChars.test(s), "must not contain control characters");
+
+/** A JSON object Postgres can store as jsonb: no NUL, no lone surrogates, bounded depth. */
+const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const problem = jsonProblem(value, 0);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+export const incomingEventSchema = z.object({
+  type: eventTypeSchema,
+  entity: z.object({
+    type: z.string().max(100).regex(entityTypePattern, "must match ^[a-z][a-z0-9_]*$"),
+    id: identifier(200),
+  }).strict(),
+  timestamp: z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone, e.g. 2026-11-24T10:30:00Z" })
+    .transform((s) => new Date(s).toISOString()).optional(),
+  dedupKey: identifier(200).optional(),
+  expectedVersion: z.number().int().min(0).max(2_147_483_646).optional(),
+  data: jsonObject.optional(),
+  metadata: jsonObject.optional(),
+}).strict();
+
+export type IncomingEvent = z.infer<typeof incomingEventSchema>;
+
+/** Why a JSON value cannot be stored as jsonb, or null when it can. */
+export function jsonProblem(value: unknown, depth: number): string | null {
+  if (typeof value === "string") return stringProblem(value);
+  if (value === null || typeof value !== "object") return null;
+  if (depth >= MAX_DEPTH) return `nesting is deeper than ${MAX_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const p = jsonProblem(v, depth + 1);
+      if (p) return p;
+    }
+    return null;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const p = stringProblem(k) ?? jsonProblem(v, depth + 1);
+    if (p) return p;
+  }
+  return null;
+}
+
+function stringProblem(s: string): string | null {
+  if (s.includes("\u0000")) return "strings must not contain NUL (\\u0000)";
+  if (!s.isWellFormed()) return "strings must be well-formed Unicode (no lone surrogates)";
+  return null;
+}
+
+/** Validates a parsed body into events of `tenant`; throws one 400 listing every problem by index. */
+export function parseIngestBody(body: unknown, tenant: string, correlationId: string | null): NewEvent[] {
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) throw new AppError("validation_failed", "the batch is empty", [{ path: "(body)", message: "send at least one event" }]);
+  if (list.length > MAX_INGEST_EVENTS) {
+    throw new AppError("validation_failed", `too many events: ${list.length}`, [
+      { path: "(body)", message: `a batch holds at most ${MAX_INGEST_EVENTS} events, got ${list.length}` },
+    ]);
+  }
+  const details: ErrorDetail[] = [];
+  const events: NewEvent[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const parsed = incomingEventSchema.safeParse(list[i]);
+    if (!parsed.success) {
+      for (const d of issuesToDetails(parsed.error.issues)) details.push({ index: i, ...d });
+      continue;
+    }
+    const e = parsed.data;
+    events[i] = {
+      tenant,
+      type: e.type,
+      entity: e.entity,
+      timestamp: e.timestamp,
+      dedupKey: e.dedupKey,
+      expectedVersion: e.expectedVersion,
+      correlationId,
+      data: e.data,
+      metadata: e.metadata,
+    };
+  }
+  if (details.length) {
+    const bad = new Set(details.map((d) => d.index)).size;
+    throw new AppError("validation_failed", `${bad} of ${list.length} events are invalid; nothing was written`, details);
+  }
+  return events;
+}
