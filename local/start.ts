@@ -60,6 +60,9 @@ try {
   env.SUPABASE_SERVICE_ROLE_KEY ??= `sy_service_${randomToken(40)}`;
   env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
   env.SWITCHYARD_ALLOW_PRIVATE_TARGETS ??= "1";
+  if (flags.example && !existsSync(`${root}examples/${flags.example}/load.ts`)) {
+    throw new Error(`no example named ${flags.example} (see examples/)`);
+  }
   // Fail fast on bad configuration, before anything is started; local services fill the gaps.
   loadConfig({ DATABASE_URL: "postgres://placeholder@127.0.0.1/postgres", ...env });
 
@@ -126,15 +129,6 @@ try {
   supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}functions/relay/main.ts`], env: childEnv }));
   supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}functions/scheduler/main.ts`], env: childEnv }));
 
-  if (flags.example) {
-    const loader = `${root}examples/${flags.example}/load.ts`;
-    if (!existsSync(loader)) throw new Error(`no example named ${flags.example} (see examples/)`);
-    const { load } = await import(loader);
-    // An example may start helpers of its own (a webhook receiver, a fake ERP); they stop with us.
-    const stop = await load({ env: childEnv, log });
-    if (typeof stop === "function") stoppers.push(stop);
-  }
-
   const base = `http://127.0.0.1:${port}/functions/v1`;
   console.log(`
 Switchyard is running.${firstRun ? " (first run: demo tenant created)" : ""}
@@ -156,6 +150,13 @@ Try:
   npx switchyard status
 
 Ctrl-C stops everything.`);
+  if (flags.example) {
+    const loader = `${root}examples/${flags.example}/load.ts`;
+    const { load } = await import(loader);
+    // An example may start helpers of its own (a webhook receiver, a fake ERP); they stop with us.
+    const stop = await load({ env: childEnv, log });
+    if (typeof stop === "function") stoppers.push(stop);
+  }
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(`switchyard: ${err.message}`);
