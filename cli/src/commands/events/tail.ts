@@ -1,0 +1,55 @@
+import { Flags } from "@oclif/core";
+import { AdminCommand } from "../../base.ts";
+import { type Envelope, eventLine } from "../../events.ts";
+import { tenant } from "../../flags.ts";
+
+/** Long-poll wait per request; the admin route allows up to 25 s. */
+const WAIT_MS = 25_000;
+
+export default class EventsTail extends AdminCommand {
+  static summary = "Follow a tenant's new events live, until Ctrl-C";
+  static description = "With --json, prints one event envelope per line (NDJSON) as it arrives.";
+  static examples = [
+    "<%= config.bin %> events tail --tenant acme",
+    "<%= config.bin %> events tail --tenant acme --json | jq -c '{type, entity}'",
+    "<%= config.bin %> events tail --tenant acme --count 1",
+  ];
+  static flags = {
+    tenant: tenant({ required: true }),
+    count: Flags.integer({ description: "stop after this many events", min: 1 }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(EventsTail);
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    let cursor = "";
+    let seen = 0;
+    this.note(`following ${flags.tenant}'s events (Ctrl-C to stop)…`);
+    try {
+      while (!stop.signal.aborted) {
+        const page = await this.api
+          .get<{ items: Envelope[]; cursor: string }>(
+            "/events/tail",
+            { tenant: flags.tenant, after: cursor, waitMs: WAIT_MS },
+            { timeoutMs: WAIT_MS + 15_000, signal: stop.signal },
+          )
+          .catch((err) => {
+            if (stop.signal.aborted) return undefined;
+            throw err;
+          });
+        if (!page) break;
+        cursor = page.cursor;
+        for (const event of page.items) {
+          process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(event) : eventLine(event)}\n`);
+          if (flags.count && ++seen >= flags.count) return;
+        }
+      }
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
+}

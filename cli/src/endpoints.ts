@@ -1,0 +1,38 @@
+/** Endpoint shapes as the admin API answers them, and how they read in a table. */
+import type { Column } from "./table.ts";
+
+export const KINDS = ["webhook", "rest", "soap", "graphql", "telegram"] as const;
+
+export interface Endpoint {
+  id: string;
+  tenant: string;
+  kind: (typeof KINDS)[number];
+  name?: string | null;
+  url?: string | null;
+  events?: string[];
+  status?: string;
+  enabled?: boolean;
+  disabledReason?: string | null;
+  [key: string]: unknown;
+}
+
+export function endpointStatus(e: Endpoint): string {
+  const status = e.status ?? (e.enabled === false ? "disabled" : "enabled");
+  return e.disabledReason ? `${status} (${e.disabledReason})` : status;
+}
+
+export const endpointColumns: Column<Endpoint>[] = [
+  { header: "id", get: (e) => e.id },
+  { header: "tenant", get: (e) => e.tenant },
+  { header: "kind", get: (e) => e.kind },
+  { header: "name", get: (e) => e.name },
+  { header: "url", get: (e) => e.url },
+  { header: "events", get: (e) => e.events },
+  { header: "status", get: endpointStatus },
+];
+
+/** Everything but the secret: it is shown once, by `endpoints add` and `rotate-secret`. */
+export function withoutSecret(e: Endpoint): Record<string, unknown> {
+  const { secret: _secret, secrets: _secrets, ...rest } = e;
+  return rest;
+}
