@@ -17,7 +17,14 @@ export function createFunctionApp(name: string, ctx: AppContext): Hono<Env> {
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
     c.set("correlationId", id);
     c.header("X-Correlation-Id", id);
+    const started = performance.now();
     await next();
+    // Successes at debug: the hot paths answer thousands of requests a second.
+    const status = c.res.status;
+    const level = status >= 500 ? "error" : status >= 400 ? "info" : "debug";
+    ctx.log[level]("request", {
+      correlationId: id, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
+    });
   });
   app.onError((err, c) => errorResponse(c, err, ctx));
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
