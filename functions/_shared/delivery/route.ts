@@ -1,8 +1,78 @@
-/** Routing: each handed-over event becomes one delivery per matching endpoint. (Filled by the delivery work.) */
+/**
+ * Routing: each handed-over event becomes one delivery per matching enabled endpoint, inside the
+ * hand-over transaction. One read of the batch's tenants' subscriptions, the matching decided
+ * purely (`matchRoutes`), one insert for the batch; (event × endpoint) is unique, so routing a
+ * batch twice adds nothing. The NOTIFY wakes the delivery workers when the transaction commits.
+ */
 import type { Sql } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
+import { type Filter, matchesFilter, matchesPattern } from "./patterns.ts";
+import { toEnvelope } from "../events/envelope.ts";
+
+export interface Subscription {
+  endpointId: string;
+  tenant: string;
+  pattern: string;
+  filter: Filter | null;
+}
+
+export interface Route {
+  event: LoggedEvent;
+  endpointId: string;
+}
+
+/** Which (event, endpoint) pairs to deliver. Pure. */
+export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]): Route[] {
+  const byTenant = new Map<string, Subscription[]>();
+  for (const s of subscriptions) byTenant.set(s.tenant, [...(byTenant.get(s.tenant) ?? []), s]);
+  const routes: Route[] = [];
+  for (const event of events) {
+    const seen = new Set<string>();
+    for (const s of byTenant.get(event.tenant) ?? []) {
+      if (seen.has(s.endpointId) || !matchesPattern(s.pattern, event.type)) continue;
+      // A dead letter's own event never goes back to the endpoint that failed it (no loops).
+      if (event.type.startsWith("delivery.") && (event.data as { endpointId?: string }).endpointId === s.endpointId) continue;
+      if (!matchesFilter(s.filter, toEnvelope(event))) continue;
+      seen.add(s.endpointId);
+      routes.push({ event, endpointId: s.endpointId });
+    }
+  }
+  return routes;
+}
+
+export async function subscriptionsFor(sql: Sql, tenants: string[], endpointId?: string): Promise<Subscription[]> {
+  return await sql<Subscription[]>`
+    select s.endpoint_id as "endpointId", s.tenant, s.pattern, s.filter
+    from switchyard.subscriptions s join switchyard.endpoints ep on ep.id = s.endpoint_id
+    where s.tenant = any(${tenants}::text[]) and ep.enabled
+      ${endpointId ? sql`and s.endpoint_id = ${endpointId}` : sql``}
+    order by s.id`;
+}
+
+/** Inserts `routes` as deliveries in one statement and wakes the workers; returns how many were new. */
+export async function insertDeliveries(sql: Sql, routes: Route[], opts: { replay?: boolean } = {}): Promise<number> {
+  if (routes.length === 0) return 0;
+  const col = <T>(f: (r: Route) => T) => routes.map(f);
+  const [{ n }] = await sql<{ n: number }[]>`
+    with input as (
+      select * from unnest(${col((r) => r.event.tenant)}::text[], ${col((r) => r.endpointId)}::text[],
+        ${col((r) => r.event.id)}::text[], ${col((r) => r.event.entity.type)}::text[],
+        ${col((r) => r.event.entity.id)}::text[], ${col((r) => r.event.version)}::integer[])
+        as i(tenant, endpoint_id, event_id, entity_type, entity_id, version)
+    ), inserted as (
+      insert into switchyard.deliveries (tenant, endpoint_id, event_id, entity_type, entity_id, version, replay)
+      select tenant, endpoint_id, event_id, entity_type, entity_id, version, ${opts.replay ?? false} from input
+      order by entity_type, entity_id, version
+      on conflict (event_id, endpoint_id) where not replay do nothing
+      returning 1
+    ), counted as (select count(*)::integer as n from inserted)
+    select n, (select true from pg_notify('switchyard_deliveries', '') where n > 0) as woke from counted`;
+  return n;
+}
 
 /** Inserts the deliveries for `events` inside the hand-over transaction `tx`; returns how many. */
-export function routeEvents(_tx: Sql, _events: LoggedEvent[]): Promise<number> {
-  return Promise.resolve(0);
+export async function routeEvents(tx: Sql, events: LoggedEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const subscriptions = await subscriptionsFor(tx, [...new Set(events.map((e) => e.tenant))]);
+  return insertDeliveries(tx, matchRoutes(events, subscriptions));
 }

@@ -1,5 +1,72 @@
-import type { Hono } from "hono";
+/** Endpoints, deliveries, dead letters and replay (CONTRACT.md CLI: endpoints, deliveries, dlq, replay). */
+import { z } from "zod";
+import type { Hono, Context as HonoContext } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
-import type { Env } from "../../_shared/http.ts";
+import { type Env, readJson } from "../../_shared/http.ts";
+import { parseOrThrow } from "../../_shared/validation.ts";
+import { getTenant } from "../../_shared/tenants.ts";
+import { endpointInputSchema, tenantSlugSchema } from "../../_shared/delivery/endpoint-schema.ts";
+import {
+  createEndpoint, disableEndpoint, enableEndpoint, getEndpoint, listEndpoints, rotateSecret,
+} from "../../_shared/delivery/endpoints.ts";
+import { testEndpoint } from "../../_shared/delivery/probe.ts";
+import { deliveryFiltersSchema, dlqFiltersSchema, getDelivery, listDeadLetters, listDeliveries } from "../../_shared/delivery/history.ts";
+import { dlqReplaySchema, historyReplaySchema, replayDeadLetters, replayHistory } from "../../_shared/delivery/replay.ts";
 
-export function registerDeliveryRoutes(_app: Hono<Env>, _ctx: AppContext) {}
+const MAX_BODY = 256 * 1024;
+const disableSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
+const rotateSchema = z.object({ overlapSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
+const idSchema = z.string().regex(/^[\w-]{1,100}$/, "must be an id");
+
+/** Actions whose body is optional: no body reads as `{}`. */
+async function optionalJson(c: HonoContext<Env>): Promise<unknown> {
+  const empty = !c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0";
+  return empty ? {} : await readJson(c, MAX_BODY);
+}
+
+export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
+  const id = (c: HonoContext<Env>) => parseOrThrow(idSchema, c.req.param("id"), "id");
+
+  app.post("/endpoints", async (c) => {
+    const input = parseOrThrow(endpointInputSchema, await readJson(c, MAX_BODY), "endpoint");
+    return c.json(await createEndpoint(ctx, input), 201);
+  });
+  app.get("/endpoints", async (c) => {
+    const tenant = c.req.query("tenant") ? parseOrThrow(tenantSlugSchema, c.req.query("tenant"), "tenant") : undefined;
+    if (tenant) await getTenant(ctx.sql, tenant);
+    return c.json({ items: await listEndpoints(ctx.sql, tenant) });
+  });
+  app.get("/endpoints/:id", async (c) => c.json(await getEndpoint(ctx.sql, id(c))));
+  app.post("/endpoints/:id/disable", async (c) => {
+    const body = parseOrThrow(disableSchema, await optionalJson(c), "disable request");
+    return c.json(await disableEndpoint(ctx.sql, id(c), body.reason));
+  });
+  app.post("/endpoints/:id/enable", async (c) => c.json(await enableEndpoint(ctx.sql, id(c))));
+  app.post("/endpoints/:id/rotate-secret", async (c) => {
+    const body = parseOrThrow(rotateSchema, await optionalJson(c), "rotation");
+    return c.json(await rotateSecret(ctx.sql, id(c), body.overlapSeconds));
+  });
+  app.post("/endpoints/:id/test", async (c) => c.json(await testEndpoint(ctx, id(c))));
+
+  app.get("/deliveries", async (c) => {
+    const f = parseOrThrow(deliveryFiltersSchema, c.req.query(), "filters");
+    if (f.tenant) await getTenant(ctx.sql, f.tenant);
+    return c.json(await listDeliveries(ctx.sql, f));
+  });
+  app.get("/deliveries/:id", async (c) => c.json(await getDelivery(ctx.sql, id(c))));
+
+  app.get("/dlq", async (c) => {
+    const f = parseOrThrow(dlqFiltersSchema, c.req.query(), "filters");
+    if (f.tenant) await getTenant(ctx.sql, f.tenant);
+    return c.json({ items: await listDeadLetters(ctx.sql, f) });
+  });
+  app.post("/dlq/replay", async (c) => {
+    const body = parseOrThrow(dlqReplaySchema, await readJson(c, MAX_BODY), "replay");
+    if (body.tenant) await getTenant(ctx.sql, body.tenant);
+    return c.json({ replayed: await replayDeadLetters(ctx.sql, body) });
+  });
+  app.post("/replay", async (c) => {
+    const body = parseOrThrow(historyReplaySchema, await readJson(c, MAX_BODY), "replay");
+    return c.json(await replayHistory(ctx.sql, body));
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * `npm run bench -- deliver`: deliveries/s to a local receiver across 10 endpoints, and
+ * commit→delivered latency at a steady 500 events/s (routed with routeEvents in a transaction, the
+ * delivery worker running, as the pipeline would), then the same workload through graphile-worker
+ * (its own schema, same database, a task that POSTs the same envelope to the same receiver).
+ */
+import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
+import { testDatabase } from "../tests/harness.ts";
+import { loadConfig } from "../functions/_shared/config.ts";
+import { createContext } from "../functions/_shared/context.ts";
+import { createLogger } from "../functions/_shared/log.ts";
+import { createTenant } from "../functions/_shared/tenants.ts";
+import type { Sql } from "../functions/_shared/db.ts";
+import { appendEvents } from "../functions/_shared/events/append.ts";
+import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent, toEnvelope } from "../functions/_shared/events/envelope.ts";
+import { routeEvents } from "../functions/_shared/delivery/route.ts";
+import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
+import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
+import { runDeliveryWorker } from "../functions/scheduler/jobs/deliveries.ts";
+import { report, summarize } from "./stats.ts";
+
+const ENDPOINTS = 10;
+const THROUGHPUT_EVENTS = Number(Deno.env.get("BENCH_DELIVER_EVENTS") ?? 2_000); // × 10 endpoints
+const RATE = 500;
+const STEADY_SECONDS = Number(Deno.env.get("BENCH_DELIVER_SECONDS") ?? 10);
+
+// The receiver runs in its own process (`--receiver`), as a target system would: it counts
+// arrivals and notes when each event first arrived (epoch ms; body `id` = event id).
+if (Deno.args[0] === "--receiver") {
+  let count = 0;
+  let arrived: Record<string, number> = {};
+  const now = () => performance.timeOrigin + performance.now();
+  const srv = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) }, async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/stats") return Response.json({ count });
+    if (path === "/arrivals") return Response.json(arrived);
+    if (path === "/reset") {
+      count = 0;
+      arrived = {};
+      return new Response("ok");
+    }
+    const body = await req.json() as { id: string };
+    count++;
+    arrived[body.id] ??= now();
+    return new Response("ok");
+  });
+  await srv.finished;
+  Deno.exit(0);
+}
+
+const receiverProcess = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"], stdout: "piped", stderr: "inherit",
+}).spawn();
+const receiverUrl = await (async () => {
+  const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return `http://127.0.0.1:${value!.trim()}`;
+})();
+const receiverGet = async <T>(path: string): Promise<T> => await (await fetch(`${receiverUrl}${path}`)).json() as T;
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/** Waits until the receiver counted `count` requests; polls its stats every 20 ms. */
+async function until(count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await receiverGet<{ count: number }>("/stats")).count < count) {
+    if (Date.now() > deadline) throw new Error("benchmark timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function appendBatch(sql: Sql, tenant: string, n: number, offset: number): Promise<LoggedEvent[]> {
+  const appended = await appendEvents(sql, Array.from({ length: n }, (_, i) => ({
+    tenant, type: "order.confirmed", entity: { type: "order", id: `o-${offset + i}` }, data: { status: "CONFIRMED", total: 42 },
+  })));
+  const rows = await sql<EventRow[]>`select ${sql.unsafe(envelopeSelect)} from switchyard.events e
+    where e.id = any(${appended.map((a) => a.id)}::text[]) order by e.seq`;
+  return rows.map(rowToEvent);
+}
+
+const db = await testDatabase();
+const env = { DATABASE_URL: db.url, SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789", SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1", LOG_LEVEL: "error", DB_POOL_SIZE: "20" };
+const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
+const rows: Record<string, string | number>[] = [];
+try {
+  const tenants = ["bench-a", "bench-b"];
+  for (const t of tenants) await createTenant(ctx.sql, t, t);
+  for (let i = 0; i < ENDPOINTS; i++) {
+    await createEndpoint(ctx, endpointInputSchema.parse({ tenant: "bench-a", url: `${receiverUrl}/e${i}`, events: ["order.*"] }));
+  }
+  await createEndpoint(ctx, endpointInputSchema.parse({ tenant: "bench-b", url: `${receiverUrl}/steady`, events: ["order.*"] }));
+
+  // 1. Throughput: route THROUGHPUT_EVENTS × 10 deliveries, then let one worker drain them.
+  const all: LoggedEvent[] = [];
+  for (let off = 0; off < THROUGHPUT_EVENTS; off += 500) {
+    const events = await appendBatch(ctx.sql, "bench-a", Math.min(500, THROUGHPUT_EVENTS - off), off);
+    await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+    all.push(...events);
+  }
+  const total = THROUGHPUT_EVENTS * ENDPOINTS;
+  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+  let started = performance.now();
+  const worker = await runDeliveryWorker(ctx, { batchSize: 100, maxInFlight: 128 });
+  await until(total, 300_000);
+  const swSeconds = (performance.now() - started) / 1000;
+  const swRate = total / swSeconds;
+  rows.push({ system: "switchyard", scenario: `throughput, ${ENDPOINTS} endpoints`, deliveries: total, seconds: swSeconds, "deliveries/s": Math.round(swRate) });
+
+  // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit) every 20 ms.
+  const swLatency = await steady(async (events) => {
+    await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+  });
+  rows.push({ system: "switchyard", scenario: `${RATE} events/s, commit→delivered`, deliveries: swLatency.n, "p50 ms": swLatency.p50, "p99 ms": swLatency.p99, "max ms": swLatency.max });
+  await worker.stop();
+
+  // 3. graphile-worker: the same two workloads, one job per delivery.
+  const utils = await makeWorkerUtils({ connectionString: db.url, logger: quietLogger() });
+  await utils.migrate();
+  const task = async (payload: unknown) => {
+    const p = payload as { url: string; event: unknown };
+    const res = await fetch(p.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(p.event) });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  };
+  const endpointsA = Array.from({ length: ENDPOINTS }, (_, i) => `${receiverUrl}/e${i}`);
+  for (let off = 0; off < all.length; off += 200) {
+    await utils.addJobs(all.slice(off, off + 200).flatMap((e) => endpointsA.map((url) => ({ identifier: "deliver", payload: { url, event: toEnvelope(e) } }))));
+  }
+  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+  started = performance.now();
+  const runner = await runGraphile({
+    connectionString: db.url, concurrency: 50, maxPoolSize: 20, noHandleSignals: true, pollInterval: 2000,
+    taskList: { deliver: task }, logger: quietLogger(),
+  });
+  await until(total, 600_000);
+  const gwSeconds = (performance.now() - started) / 1000;
+  const gwRate = total / gwSeconds;
+  rows.push({ system: "graphile-worker", scenario: `throughput, ${ENDPOINTS} endpoints`, deliveries: total, seconds: gwSeconds, "deliveries/s": Math.round(gwRate) });
+  const gwLatency = await steady(async (events) => {
+    await utils.addJobs(events.map((e) => ({ identifier: "deliver", payload: { url: `${receiverUrl}/steady`, event: toEnvelope(e) } })));
+  });
+  rows.push({ system: "graphile-worker", scenario: `${RATE} events/s, commit→delivered`, deliveries: gwLatency.n, "p50 ms": gwLatency.p50, "p99 ms": gwLatency.p99, "max ms": gwLatency.max });
+  await runner.stop();
+  await utils.release();
+
+  const ratio = swRate / gwRate;
+  await report("deliver", rows, { throughputRatio: ratio, targets: { deliveriesPerSecond: 3000, p99Ms: 250 } });
+  console.log(`\nthroughput ratio switchyard / graphile-worker: ${ratio.toFixed(2)}×`);
+  console.log(`targets: ≥3000 deliveries/s ${swRate >= 3000 ? "met" : "MISSED"}; p99 < 250 ms ${swLatency.p99 < 250 ? "met" : "MISSED"}; ahead of graphile-worker ${ratio > 1 ? "met" : "MISSED"}`);
+} finally {
+  await ctx.close();
+  receiverProcess.kill("SIGTERM");
+  await receiverProcess.status;
+  await db.drop();
+}
+
+/** Appends RATE events/s in 20 ms ticks for STEADY_SECONDS; `handOver` commits each tick's batch. */
+async function steady(handOver: (events: LoggedEvent[]) => Promise<void>) {
+  const perTick = RATE / 50;
+  const ticks = STEADY_SECONDS * 50;
+  const committedAt = new Map<string, number>();
+  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+  const begin = performance.now();
+  let offset = 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  const inFlight: Promise<void>[] = [];
+  for (let t = 0; t < ticks; t++) {
+    const wait = begin + t * 20 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const batch = offset;
+    offset += perTick;
+    inFlight.push((async () => {
+      const events = await appendBatch(ctx.sql, "bench-b", perTick, batch);
+      // Measured from just before the hand-over transaction: its own time counts against us.
+      const t0 = epochNow();
+      await handOver(events);
+      for (const e of events) committedAt.set(e.id, t0);
+    })());
+  }
+  await Promise.all(inFlight);
+  await until(committedAt.size, 60_000);
+  const arrivals = await receiverGet<Record<string, number>>("/arrivals");
+  const latencies = [...committedAt].map(([id, t0]) => arrivals[id] - t0);
+  return summarize(latencies);
+}
+
+function quietLogger() {
+  return new Logger(() => (level, message) => {
+    if (level === "error") console.error(`graphile-worker: ${message}`);
+  });
+}
