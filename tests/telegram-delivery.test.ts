@@ -92,12 +92,12 @@ connectorTest("an order.confirmed event becomes one sendMessage to each linked c
     ["111", "✅ Tu orden o-123 ha sido confirmada", "HTML"],
     ["222", "✅ Tu orden o-123 ha sido confirmada", "HTML"],
   ]);
-  await t.send(t.endpoint({ transform: { language: "en" } as never, chats: ["333"] }));
+  await t.send(t.endpoint({ transform: { language: "en" }, chats: ["333"] }));
   assert.deepEqual(t.fake.sent("333").map((s) => s.text), ["✅ Your order o-123 has been confirmed"]);
 });
 
 connectorTest("event data containing <b> or & arrives escaped", [111], async (t) => {
-  const ep = t.endpoint({ transform: { templates: { "order.confirmed": "<b>{{entity.id}}</b>: {{data.note}}" } } as never });
+  const ep = t.endpoint({ transform: { templates: { "order.confirmed": "<b>{{entity.id}}</b>: {{data.note}}" } } });
   const ev = t.event({ entity: { type: "order", id: "o-<b>1</b>" }, data: { note: `<b>bold</b> & "co" <a href='x'>` } });
   assert.equal((await t.send(ep, ev)).ok, true);
   assert.deepEqual(t.fake.sent("111").map((s) => s.text), [
@@ -145,6 +145,8 @@ connectorTest("100 events for one chat leave at no more than about one per secon
   const queuedBack = results.filter((r) => !r.ok && r.retryAfterMs !== undefined).length;
   console.log(`${results.filter((r) => r.ok).length} sent, ${queuedBack} handed back with retryAfterMs (queue bound: the endpoint timeout, 10 s), rest stopped`);
   assert.ok(results.every((r) => r.ok || !r.permanent), "nothing was dropped for good");
+  const handedBack = results.filter((r) => !r.ok && r.retryAfterMs !== undefined);
+  assert.ok(handedBack.length > 0 && handedBack.every((r) => r.deferred), "flood control defers: the worker queues them without spending tries");
 });
 
 connectorTest("a chat that blocked the bot is marked blocked and the others still get the message", [111, 222], async (t) => {
@@ -180,4 +182,19 @@ connectorTest("through the delivery path: endpoint from the admin API, routed ev
   assert.deepEqual(sent.map((s) => s.text), Array(2).fill("✅ Tu orden o-9&amp;&lt;1&gt; ha sido confirmada"));
   const [delivery] = await t.stack.db.sql`select status from switchyard.deliveries`;
   assert.equal(delivery.status, "delivered");
+});
+
+connectorTest("an endpoint's language and per-type templates set through the admin API shape the message", [111], async (t) => {
+  const admin = client(`${t.stack.base}/admin`, SERVICE_KEY);
+  const created = await admin("POST", "/endpoints", {
+    tenant: t.slug, kind: "telegram", events: ["order.*"],
+    transform: { language: "en", templates: { "order.rejected": "❌ {{entity.id}} rejected" } },
+  });
+  assert.equal(created.status, 201, created.text);
+  const refused = await admin("POST", "/endpoints", { tenant: t.slug, kind: "telegram", events: ["order.*"], transform: { language: "fr" } });
+  assert.equal(refused.status, 400, "an unknown language is refused");
+  await emitAndRoute(t.stack.db.sql, [orderEvent(t.slug, "o-1"), { ...orderEvent(t.slug, "o-2"), type: "order.rejected" }]);
+  await new DeliveryWorker(t.stack.ctx).drain();
+  const sent = await waitUntil("two messages", async () => t.fake.sent().length === 2 && t.fake.sent());
+  assert.deepEqual(sent.map((s) => s.text).sort(), ["✅ Your order o-1 has been confirmed", "❌ o-2 rejected"].sort());
 });

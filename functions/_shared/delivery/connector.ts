@@ -53,6 +53,8 @@ export interface SendResult {
   retryAfterMs?: number;
   /** Retrying cannot help (e.g. a refused target, a chat that blocked the bot): dead-letter now. */
   permanent?: boolean;
+  /** Not sent: our own flow control wants it later (after retryAfterMs); not counted as a try. */
+  deferred?: boolean;
   error?: string;
 }
 

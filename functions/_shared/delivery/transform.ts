@@ -30,6 +30,9 @@ export const transformSchema = z.object({
   operationName: z.string().max(200).optional(),
   /** telegram: the message text, e.g. "✅ Tu orden {{entity.id}} ha sido confirmada" */
   text: z.string().max(4096).optional(),
+  /** telegram: the default templates' language, and templates per event type */
+  language: z.enum(["es", "en"]).optional(),
+  templates: z.record(z.string().min(1).max(200), z.string().min(1).max(4096)).optional(),
 }).strict().superRefine((t, ctx) => {
   for (const problem of templateProblems(t)) ctx.addIssue({ code: "custom", message: problem });
 });

@@ -180,9 +180,13 @@ export class DeliveryWorker {
         const r = await connector.send(this.ctx, delivery, endpoint, event);
         if (!r.ok) throw new SendFailed(r);
         return r;
-      }, (err) => !(err instanceof SendFailed && err.result.permanent));
+      }, (err) => !(err instanceof SendFailed && (err.result.permanent || err.result.deferred)));
     } catch (err) {
       if (err instanceof BreakerOpenError) return pending({ kind: "release", delay_ms: Math.max(100, err.retryAfterMs) });
+      // Queued, not failed: flow control (e.g. Telegram's per-chat pace) hands it back for later.
+      if (err instanceof SendFailed && err.result.deferred) {
+        return pending({ kind: "release", delay_ms: Math.max(20, err.result.retryAfterMs ?? 1_000) });
+      }
       result = err instanceof SendFailed ? err.result : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
     }
     const attempt = {

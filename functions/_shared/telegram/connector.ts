@@ -67,6 +67,8 @@ export function summarize(outcomes: ChatOutcome[]): Omit<SendResult, "latencyMs"
     const waits = retryable.map((o) => o.retryAfterMs ?? 0);
     return {
       ok: false, status: first.status, responseExcerpt: excerpt,
+      // Only flood control held chats back: the delivery waits its turn without spending a try.
+      ...(retryable.every((o) => o.deferred) ? { deferred: true } : {}),
       ...(Math.max(...waits) > 0 ? { retryAfterMs: Math.max(...waits) } : {}),
       error: `${retryable.length} of ${outcomes.length} chats failed: ${first.error}`,
     };

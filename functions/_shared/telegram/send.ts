@@ -23,6 +23,8 @@ export interface ChatOutcome {
   /** The chat blocked the bot, left, or no longer exists: stop sending to it. */
   gone?: boolean;
   permanent?: boolean;
+  /** Not sent yet: the chat's queue is full for now (flood control), not a failure. */
+  deferred?: boolean;
   error?: string;
   messageId?: number;
 }
@@ -59,7 +61,7 @@ export class TelegramSender {
     for (let retries = 0;; retries++) {
       if (this.#closed) return { chatId, ok: false, error: "the sender is shutting down" };
       const at = this.planner.earliest(chatId, this.clock.now());
-      if (at > deadline) return { chatId, ok: false, retryAfterMs: at - this.clock.now(), error: "flood control: the chat's queue is full" };
+      if (at > deadline) return { chatId, ok: false, deferred: true, retryAfterMs: at - this.clock.now(), error: "flood control: the chat's queue is full" };
       await this.#takeSlot(chatId);
       if (this.#closed) return { chatId, ok: false, error: "the sender is shutting down" };
       try {
