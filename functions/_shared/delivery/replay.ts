@@ -19,8 +19,8 @@ export const dlqReplaySchema = z.object({
   tenant: tenantSlugSchema.optional(),
   endpoint: z.string().max(100).optional(),
 }).strict()
-  .refine((r) => r.ids || r.all, { message: "give ids, or all: true with a tenant or an endpoint", path: ["ids"] })
-  .refine((r) => !r.all || r.tenant || r.endpoint, { message: "all: true needs a tenant or an endpoint", path: ["all"] });
+  .refine((r) => r.ids || r.all, { message: "give ids, or all: true (optionally with a tenant or an endpoint)", path: ["ids"] })
+  .refine((r) => !(r.ids && r.all), { message: "give ids or all: true, not both", path: ["all"] });
 
 /** Replays open dead letters (by dead-letter id or delivery id, or all of a tenant/endpoint); returns how many. */
 export async function replayDeadLetters(sql: Sql, r: z.infer<typeof dlqReplaySchema>): Promise<number> {

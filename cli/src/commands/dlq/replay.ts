@@ -4,7 +4,7 @@ import { UsageError } from "../../errors.ts";
 import { tenant } from "../../flags.ts";
 
 export default class DlqReplay extends AdminCommand {
-  static summary = "Send dead letters again: the given ids, or --all (of a tenant or endpoint)";
+  static summary = "Send dead letters again: the given ids, or --all (optionally of one tenant or endpoint)";
   static strict = false;
   static examples = [
     "<%= config.bin %> dlq replay dlv_1 dlv_2",
@@ -13,7 +13,7 @@ export default class DlqReplay extends AdminCommand {
   ];
   static args = { ids: Args.string({ description: "dead-letter ids or their delivery ids (from dlq list)" }) };
   static flags = {
-    all: Flags.boolean({ description: "every open dead letter of --tenant or --endpoint" }),
+    all: Flags.boolean({ description: "every open dead letter (of --tenant or --endpoint when given)" }),
     tenant: tenant({ dependsOn: ["all"] }),
     endpoint: Flags.string({ description: "endpoint id", dependsOn: ["all"] }),
   };
@@ -23,7 +23,6 @@ export default class DlqReplay extends AdminCommand {
     const ids = argv as string[];
     if (flags.all && ids.length) throw new UsageError("give dead-letter ids or --all, not both");
     if (!flags.all && !ids.length) throw new UsageError("give the dead-letter ids to replay, or --all");
-    if (flags.all && !flags.tenant && !flags.endpoint) throw new UsageError("--all needs --tenant or --endpoint");
     const body = flags.all ? { all: true as const, tenant: flags.tenant, endpoint: flags.endpoint } : { ids };
     const result = await this.api.post<{ replayed: number }>("/dlq/replay", body);
     this.log(`replayed ${result.replayed} dead letter${result.replayed === 1 ? "" : "s"}`);
