@@ -51,72 +51,85 @@ end $$;
 create or replace function switchyard.append_events(batch jsonb)
 returns table (idx integer, id text, version integer, duplicate boolean)
 language plpgsql as $$
+declare
+  attempt integer := 0;
+  r_idx integer[];
+  r_id text[];
+  r_version integer[];
+  r_duplicate boolean[];
 begin
-  -- Two appends racing on one dedup key must not both pass the existence check.
-  perform pg_advisory_xact_lock(k) from (
-    select distinct hashtextextended(e->>'tenant' || '/' || (e->>'dedup_key'), 42) as k
-    from jsonb_array_elements(batch) e where e->>'dedup_key' is not null order by 1
-  ) keys;
-
-  return query
-  with input as (
-    select (r.ord - 1)::integer as idx, r.*
-    from rows from (jsonb_to_recordset(batch) as (
-      tenant text, type text, entity_type text, entity_id text, occurred_at timestamptz,
-      dedup_key text, expected_version integer, correlation_id text, causation_id text,
-      data jsonb, metadata jsonb)) with ordinality as r(tenant, type, entity_type, entity_id,
-      occurred_at, dedup_key, expected_version, correlation_id, causation_id, data, metadata, ord)
-  ),
-  -- The first row of each dedup key in the batch stands for the others.
-  keyed as (
-    select i.*, case when i.dedup_key is null then i.idx
-      else min(i.idx) over (partition by i.tenant, i.dedup_key) end as first_idx
-    from input i
-  ),
-  known as (
-    select i.idx, e.id, e.version
-    from input i join switchyard.events e on e.tenant = i.tenant and e.dedup_key = i.dedup_key
-    where i.dedup_key is not null
-  ),
-  fresh as (
-    select i.* from keyed i
-    where i.first_idx = i.idx and (i.dedup_key is null or not exists (select from known k where k.idx = i.idx))
-  ),
-  ranked as (
-    select f.*,
-      row_number() over (partition by f.tenant, f.entity_type, f.entity_id order by f.idx) as n,
-      count(*) over (partition by f.tenant, f.entity_type, f.entity_id) as cnt
-    from fresh f
-  ),
-  -- Rows are locked in key order, so concurrent batches over the same entities cannot deadlock.
-  bumped as (
-    insert into switchyard.entity_versions as v (tenant, entity_type, entity_id, version)
-    select f.tenant, f.entity_type, f.entity_id, count(*) from fresh f group by 1, 2, 3 order by 1, 2, 3
-    on conflict (tenant, entity_type, entity_id) do update set version = v.version + excluded.version
-    returning v.tenant, v.entity_type, v.entity_id, v.version as last_version
-  ),
-  numbered as (
-    select r.*, (b.last_version - r.cnt + r.n)::integer as assigned
-    from ranked r join bumped b using (tenant, entity_type, entity_id)
-  ),
-  inserted as (
-    insert into switchyard.events as e (tenant, type, entity_type, entity_id, version, occurred_at,
-      dedup_key, correlation_id, causation_id, data, metadata)
-    select n.tenant, n.type, n.entity_type, n.entity_id, n.assigned, coalesce(n.occurred_at, now()),
-      n.dedup_key, n.correlation_id, n.causation_id, coalesce(n.data, '{}'), coalesce(n.metadata, '{}')
-    from numbered n
-    where case when n.expected_version is null then true
-      else switchyard.check_expected_version(n.expected_version, n.assigned, n.tenant, n.entity_type, n.entity_id) end
-    order by n.idx
-    returning e.id, e.version, e.tenant, e.entity_type, e.entity_id
-  )
-  select i.idx, coalesce(k.id, ins.id), coalesce(k.version, ins.version), (k.id is not null or i.first_idx <> i.idx)
-  from keyed i
-  left join known k on k.idx = i.first_idx
-  left join numbered n on n.idx = i.first_idx
-  left join inserted ins on ins.tenant = n.tenant and ins.entity_type = n.entity_type
-    and ins.entity_id = n.entity_id and ins.version = n.assigned
-  order by i.idx;
+  -- Racing appends of one dedup key: the unique index makes the later one wait for the earlier
+  -- commit and then fail; running again answers with the winner's event. Cheaper than locking
+  -- every key up front, and a lost race consumes no version (the subtransaction rolls back).
+  loop
+    begin
+      with input as (
+        select (r.ord - 1)::integer as idx, r.*
+        from rows from (jsonb_to_recordset(batch) as (
+          tenant text, type text, entity_type text, entity_id text, occurred_at timestamptz,
+          dedup_key text, expected_version integer, correlation_id text, causation_id text,
+          data jsonb, metadata jsonb)) with ordinality as r(tenant, type, entity_type, entity_id,
+          occurred_at, dedup_key, expected_version, correlation_id, causation_id, data, metadata, ord)
+      ),
+      -- The first row of each dedup key in the batch stands for the others.
+      keyed as (
+        select i.*, case when i.dedup_key is null then i.idx
+          else min(i.idx) over (partition by i.tenant, i.dedup_key) end as first_idx
+        from input i
+      ),
+      known as (
+        select i.idx, e.id, e.version
+        from input i join switchyard.events e on e.tenant = i.tenant and e.dedup_key = i.dedup_key
+        where i.dedup_key is not null
+      ),
+      fresh as (
+        select i.* from keyed i
+        where i.first_idx = i.idx and (i.dedup_key is null or not exists (select from known k where k.idx = i.idx))
+      ),
+      ranked as (
+        select f.*,
+          row_number() over (partition by f.tenant, f.entity_type, f.entity_id order by f.idx) as n,
+          count(*) over (partition by f.tenant, f.entity_type, f.entity_id) as cnt
+        from fresh f
+      ),
+      -- Rows are locked in key order, so concurrent batches over the same entities cannot deadlock.
+      bumped as (
+        insert into switchyard.entity_versions as v (tenant, entity_type, entity_id, version)
+        select f.tenant, f.entity_type, f.entity_id, count(*) from fresh f group by 1, 2, 3 order by 1, 2, 3
+        on conflict (tenant, entity_type, entity_id) do update set version = v.version + excluded.version
+        returning v.tenant, v.entity_type, v.entity_id, v.version as last_version
+      ),
+      numbered as (
+        select r.*, (b.last_version - r.cnt + r.n)::integer as assigned
+        from ranked r join bumped b using (tenant, entity_type, entity_id)
+      ),
+      inserted as (
+        insert into switchyard.events as e (tenant, type, entity_type, entity_id, version, occurred_at,
+          dedup_key, correlation_id, causation_id, data, metadata)
+        select n.tenant, n.type, n.entity_type, n.entity_id, n.assigned, coalesce(n.occurred_at, now()),
+          n.dedup_key, n.correlation_id, n.causation_id, coalesce(n.data, '{}'), coalesce(n.metadata, '{}')
+        from numbered n
+        where case when n.expected_version is null then true
+          else switchyard.check_expected_version(n.expected_version, n.assigned, n.tenant, n.entity_type, n.entity_id) end
+        order by n.idx
+        returning e.id, e.version, e.tenant, e.entity_type, e.entity_id
+      )
+      select array_agg(i.idx order by i.idx), array_agg(coalesce(k.id, ins.id) order by i.idx),
+        array_agg(coalesce(k.version, ins.version) order by i.idx),
+        array_agg(k.id is not null or i.first_idx <> i.idx order by i.idx)
+      into r_idx, r_id, r_version, r_duplicate
+      from keyed i
+      left join known k on k.idx = i.first_idx
+      left join numbered n on n.idx = i.first_idx
+      left join inserted ins on ins.tenant = n.tenant and ins.entity_type = n.entity_type
+        and ins.entity_id = n.entity_id and ins.version = n.assigned;
+      exit;
+    exception when unique_violation then
+      attempt := attempt + 1;
+      if attempt >= 3 then raise; end if;
+    end;
+  end loop;
+  return query select * from unnest(r_idx, r_id, r_version, r_duplicate);
 end $$;
 
 -- Appends one domain event in the caller's transaction (transactional outbox); returns its id.
