@@ -40,7 +40,8 @@ Deno.test("bad endpoint input is a 400 or 404 listing the problems, and nothing 
     assert.equal((await admin("GET", "/admin/endpoints?tenant=nobody-here")).status, 404);
     assert.equal((await admin("GET", "/admin/deliveries?status=weird")).status, 400);
     assert.equal((await admin("GET", "/admin/deliveries?cursor=garbage")).status, 400);
-    assert.equal((await admin("POST", "/admin/dlq/replay", { all: true })).status, 400);
+    assert.equal((await admin("POST", "/admin/dlq/replay", { ids: ["dl_x"], all: true })).status, 400);
+    assert.equal((await admin("POST", "/admin/dlq/replay", {})).status, 400);
     assert.equal((await admin("POST", "/admin/replay", { tenant: slug, from: "yesterday" })).status, 400);
     assert.equal((await client(stack.base, "wrong-key-wrong-key")("GET", "/admin/endpoints")).status, 401);
   } finally {
