@@ -15,7 +15,7 @@ import { createLogger } from "../../functions/_shared/log.ts";
 import { STORE_TIMEOUT_MS } from "../../functions/_shared/dtos/primary.ts";
 import { customerPosition } from "../../functions/_shared/dtos/customer_position.ts";
 import { customerProfile } from "../../functions/_shared/dtos/customer_profile.ts";
-import { exampleTenant } from "./tenant.ts";
+import { exampleTenant } from "../_shared/tenant.ts";
 import { customers } from "./seed.ts";
 import { load, TENANT } from "./load.ts";
 

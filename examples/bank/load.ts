@@ -4,7 +4,7 @@
  */
 import type { Logger } from "../../functions/_shared/log.ts";
 import { createSql } from "../../functions/_shared/db.ts";
-import { type ExampleEnv, exampleTenant } from "./tenant.ts";
+import { type ExampleEnv, exampleTenant } from "../_shared/tenant.ts";
 import { seedBank } from "./seed.ts";
 
 export const TENANT = "bank";

@@ -1,7 +1,7 @@
 /** The example's console: what each fake ERP holds, and a switch to take one down and bring it back. */
 import { Hono } from "hono";
 import type { FakeErp } from "./erps/server.ts";
-import { serveLocal } from "../shop/local.ts";
+import { serveLocal } from "../_shared/local.ts";
 
 export function startConsole(opts: { port: number; erps: FakeErp[] }) {
   const app = new Hono();

@@ -2,7 +2,7 @@
  * The three tenants and how each one's ERP wants its work orders: the connector, transform and
  * credentials of the endpoint registered in Switchyard, and what the fake ERP checks, from one place.
  */
-import type { EndpointSetup } from "../shop/admin.ts";
+import type { EndpointSetup } from "../_shared/admin.ts";
 
 export type Protocol = "rest" | "soap" | "graphql";
 

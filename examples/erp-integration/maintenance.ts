@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Sql } from "../../functions/_shared/db.ts";
-import { answerPostgresErrors, serveLocal } from "../shop/local.ts";
+import { answerPostgresErrors, serveLocal } from "../_shared/local.ts";
 
 const statuses = ["OPEN", "IN_PROGRESS", "DONE", "CANCELLED"] as const;
 const priorities = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;

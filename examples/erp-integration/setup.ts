@@ -3,8 +3,8 @@
  * test alike: the maintenance schema (tracked), three tenants, a fake ERP per tenant, one endpoint
  * per tenant with its own connector, transform and credentials, and the maintenance API and console.
  */
-import { ensureEndpoint, ensureTenant } from "../shop/admin.ts";
-import { openExample } from "../shop/local.ts";
+import { ensureEndpoint, ensureTenant } from "../_shared/admin.ts";
+import { openExample } from "../_shared/local.ts";
 import { acmeToken, endpointSetup, globexLogin, initechKey, integrations, type Protocol, soapAction } from "./integrations.ts";
 import { type ErpHandler, type FakeErp, startFakeErp } from "./erps/server.ts";
 import { restErp } from "./erps/rest.ts";

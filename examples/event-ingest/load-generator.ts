@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import { summarize } from "../../bench/stats.ts";
 import { readEnvFile } from "../../local/envfile.ts";
-import { exampleTenant } from "../bank/tenant.ts";
+import { exampleTenant } from "../_shared/tenant.ts";
 
 /** Services and their share of the traffic, in percent. */
 export const services = [

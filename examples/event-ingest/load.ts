@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../../functions/_shared/log.ts";
 import { createSql } from "../../functions/_shared/db.ts";
-import { type ExampleEnv, exampleTenant } from "../bank/tenant.ts";
+import { type ExampleEnv, exampleTenant } from "../_shared/tenant.ts";
 import { generateLoad } from "./load-generator.ts";
 import { seedOldEvents } from "./old-events.ts";
 

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { type Envelope, verifyWebhook } from "./webhook.ts";
-import { serveLocal } from "./local.ts";
+import { serveLocal } from "../_shared/local.ts";
 
 export interface StoredWebhook {
   webhookId: string;

@@ -8,7 +8,7 @@ import { Hono } from "hono";
 import type { Sql } from "../../functions/_shared/db.ts";
 import type { FastStore, LockHandle } from "../../functions/_shared/store/store.ts";
 import { type Envelope, verifyWebhook } from "./webhook.ts";
-import { serveLocal } from "./local.ts";
+import { serveLocal } from "../_shared/local.ts";
 
 const PROCESSED_TTL_MS = 24 * 3_600_000;
 const LOCK_LEASE_MS = 10_000;

@@ -5,8 +5,8 @@
  */
 import type { Logger } from "../../functions/_shared/log.ts";
 import { createStore } from "../../functions/_shared/store/create.ts";
-import { ensureEndpoint, ensureTenant } from "./admin.ts";
-import { openExample } from "./local.ts";
+import { ensureEndpoint, ensureTenant } from "../_shared/admin.ts";
+import { openExample } from "../_shared/local.ts";
 import { startReceiver } from "./receiver.ts";
 import { startReserver } from "./reserver.ts";
 import { startStorefront } from "./storefront.ts";

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { Sql } from "../../functions/_shared/db.ts";
-import { answerPostgresErrors, serveLocal } from "./local.ts";
+import { answerPostgresErrors, serveLocal } from "../_shared/local.ts";
 
 const newOrderSchema = z.object({
   orderId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),

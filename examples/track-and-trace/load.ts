@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../../functions/_shared/log.ts";
 import { createSql } from "../../functions/_shared/db.ts";
-import { type ExampleEnv, exampleTenant } from "../bank/tenant.ts";
+import { type ExampleEnv, exampleTenant } from "../_shared/tenant.ts";
 import { postSteps } from "./scenario.ts";
 import { rollUpHistory, seedHistory, SPIKE_TYPE } from "./kpis.ts";
 

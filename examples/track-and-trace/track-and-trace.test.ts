@@ -8,7 +8,7 @@ import { client, seedTenant, startStack } from "../../tests/harness.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
 import { rollupsJob } from "../../functions/scheduler/jobs/rollups.ts";
 import { HOUR_MS } from "../../functions/_shared/metrics/tenant.ts";
-import { exampleTenant } from "../bank/tenant.ts";
+import { exampleTenant } from "../_shared/tenant.ts";
 import { load, TENANT } from "./load.ts";
 import { postSteps, steps, toEvent } from "./scenario.ts";
 import { seedHistory, SPIKE_COUNT, spikeHour, SPIKE_TYPE } from "./kpis.ts";

@@ -3,6 +3,8 @@
  * kept under the state folder, so a second `npm start -- --example …` reuses it instead of
  * minting another.
  */
+import { adminApi, ensureTenant } from "./admin.ts";
+
 const root = new URL("../..", import.meta.url).pathname;
 
 export type ExampleEnv = Record<string, string | undefined>;
@@ -26,14 +28,6 @@ export function keyFileOf(env: ExampleEnv, slug: string): string {
   return `${env.SWITCHYARD_STATE_DIR ?? `${root}.switchyard`}/examples/${slug}.key`;
 }
 
-async function admin(env: ExampleEnv, path: string, body: unknown): Promise<Response> {
-  return await fetch(`${required(env, "SUPABASE_URL")}/functions/v1/admin${path}`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${required(env, "SUPABASE_SERVICE_ROLE_KEY")}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
-
 async function keyWorks(base: string, key: string): Promise<boolean> {
   const res = await fetch(`${base}/api/events?limit=1`, { headers: { authorization: `Bearer ${key}` } });
   await res.body?.cancel();
@@ -43,17 +37,14 @@ async function keyWorks(base: string, key: string): Promise<boolean> {
 /** Creates the tenant unless it exists; reuses the kept key while it still works, else makes one. */
 export async function exampleTenant(env: ExampleEnv, slug: string, name: string): Promise<ExampleTenant> {
   const base = `${required(env, "SUPABASE_URL")}/functions/v1`;
-  const created = await admin(env, "/tenants", { slug, name });
-  if (created.status !== 201 && created.status !== 409) throw new Error(`creating tenant ${slug}: ${created.status} ${await created.text()}`);
-  await created.body?.cancel();
+  const api = adminApi({ SUPABASE_URL: required(env, "SUPABASE_URL"), SUPABASE_SERVICE_ROLE_KEY: required(env, "SUPABASE_SERVICE_ROLE_KEY") });
+  await ensureTenant(api, slug, name);
 
   const keyFile = keyFileOf(env, slug);
   const kept = await Deno.readTextFile(keyFile).then((k) => k.trim()).catch(() => "");
   if (kept && await keyWorks(base, kept)) return { slug, key: kept, keyFile, base };
 
-  const res = await admin(env, "/keys", { tenant: slug, name: "example" });
-  if (res.status !== 201) throw new Error(`creating an API key for ${slug}: ${res.status} ${await res.text()}`);
-  const { key } = await res.json() as { key: string };
+  const { key } = await api<{ key: string }>("POST", "/keys", { tenant: slug, name: "example" });
   await Deno.mkdir(keyFile.slice(0, keyFile.lastIndexOf("/")), { recursive: true });
   await Deno.writeTextFile(keyFile, `${key}\n`, { mode: 0o600 });
   return { slug, key, keyFile, base };
