@@ -1,3 +1,5 @@
+import { exponentialMs } from "../retry.ts";
+
 /** How hard the conciliator tries: immediate retries, then deferred retries with exponential backoff. */
 export interface ConciliationPolicy {
   /** Tries right after a failure, inside the composition that saw it. */
@@ -22,7 +24,7 @@ export const defaultPolicy: ConciliationPolicy = {
 
 /** Delay before deferred try `n` (1-based): base · factor^(n-1), capped. */
 export function deferredDelayMs(n: number, policy: ConciliationPolicy = defaultPolicy): number {
-  return Math.min(policy.deferredMaxMs, policy.deferredBaseMs * policy.deferredFactor ** Math.max(0, n - 1));
+  return exponentialMs(n - 1, { baseMs: policy.deferredBaseMs, maxMs: policy.deferredMaxMs, factor: policy.deferredFactor });
 }
 
 export const totalAttempts = (p: ConciliationPolicy) => p.immediateAttempts + p.deferredAttempts;
