@@ -7,8 +7,9 @@ create table switchyard.endpoints (
   name                  text check (length(name) <= 200),
   kind                  text not null check (kind in ('webhook', 'rest', 'soap', 'graphql', 'telegram')),
   url                   text check (length(url) <= 2000),
-  -- Standard Webhooks secrets; the previous one stays valid until previous_valid_until (rotation overlap).
-  secret                text not null check (secret like 'whsec_%'),
+  -- Standard Webhooks secrets, sealed (AES-GCM, bound to the endpoint id; see sealing.ts); the
+  -- previous one stays valid until previous_valid_until (rotation overlap).
+  secret                text not null check (secret like 'v1.%'),
   previous_secret       text,
   previous_valid_until  timestamptz,
   headers               jsonb not null default '{}',

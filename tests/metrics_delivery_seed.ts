@@ -5,7 +5,7 @@ import type { Sql } from "../functions/_shared/db.ts";
 export async function seedDeliveries(sql: Sql, tenant: string, now: Date, hours = 24) {
   const [ep] = await sql<{ id: string }[]>`
     insert into switchyard.endpoints (tenant, name, kind, url, secret)
-    values (${tenant}, 'orders webhook', 'webhook', 'http://127.0.0.1:9/hook', 'whsec_' || encode(gen_random_bytes(24), 'base64'))
+    values (${tenant}, 'orders webhook', 'webhook', 'http://127.0.0.1:9/hook', 'v1.not.used')
     returning id`;
   await sql`
     with ev as (

@@ -87,7 +87,7 @@ botTest("a wrong or missing webhook secret gets 401 and nothing is processed", a
 
 botTest("/status lists the telegram endpoints and patterns, /stop unlinks, anything else gets help", async (t) => {
   const [ep] = await t.stack.db.sql`insert into switchyard.endpoints (tenant, name, kind, secret)
-    values (${t.slug}, 'orders <bot>', 'telegram', 'whsec_x') returning id`;
+    values (${t.slug}, 'orders <bot>', 'telegram', 'v1.not.used') returning id`;
   await t.stack.db.sql`insert into switchyard.subscriptions (tenant, endpoint_id, pattern)
     values (${t.slug}, ${ep.id}, 'order.*'), (${t.slug}, ${ep.id}, 'delivery.dead')`;
   await t.post(textUpdate(5005, "/status"));

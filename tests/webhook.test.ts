@@ -7,6 +7,8 @@ Deno.test("every webhook verifies with the official standardwebhooks library and
   await withDeliveryStack({}, async ({ receiver, slug, admin, sql, endpoint }) => {
     const created = { json: await endpoint({ kind: "webhook", url: `${receiver.url}/hook`, events: ["order.*"] }) };
     assert.match(created.json.secret, /^whsec_/);
+    const [stored] = await sql<{ secret: string }[]>`select secret from switchyard.endpoints where id = ${created.json.id}`;
+    assert.ok(!stored.secret.includes(created.json.secret.slice(6)) && !stored.secret.startsWith("whsec_"), "the secret is stored sealed");
     const { events } = await emitAndRoute(sql, [orderEvent(slug, "o-1"), orderEvent(slug, "o-2", "order.shipped"), orderEvent(slug, "o-3", "product.updated")]);
     const got = await receiver.waitFor(2);
     await new Promise((r) => setTimeout(r, 200));

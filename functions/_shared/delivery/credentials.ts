@@ -1,10 +1,10 @@
 /**
- * Endpoint credentials: validated at the edge, stored encrypted (AES-GCM under
- * SWITCHYARD_ENCRYPTION_KEY), turned into request headers only at send time, never returned.
+ * Endpoint credentials: validated at the edge, stored sealed (sealing.ts), turned into request
+ * headers only at send time, never returned.
  */
 import { z } from "zod";
-import { AppError } from "../errors.ts";
-import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { encodeBase64 } from "../base64.ts";
+import { open, seal } from "../sealing.ts";
 
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "must be an HTTP header name");
 const headerValue = z.string().max(4000).regex(/^[^\r\n]*$/, "must be one line");
@@ -31,46 +31,11 @@ export function credentialHeaders(credentials: Credentials | null): Record<strin
   }
 }
 
-const keys = new Map<string, Promise<CryptoKey>>();
-function aesKey(keyBase64: string): Promise<CryptoKey> {
-  let key = keys.get(keyBase64);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", decodeBase64(keyBase64), "AES-GCM", false, ["encrypt", "decrypt"]);
-    keys.set(keyBase64, key);
-  }
-  return key;
+/** Sealed with the endpoint id bound, so credentials copied to another endpoint do not open. */
+export function encryptCredentials(keyBase64: string | undefined, endpointId: string, credentials: Credentials): Promise<string> {
+  return seal(keyBase64, endpointId, JSON.stringify(credentials));
 }
 
-/** `v1.<iv>.<ciphertext>`, both base64; the endpoint id is bound as additional data. */
-export async function encryptCredentials(keyBase64: string | undefined, endpointId: string, credentials: Credentials): Promise<string> {
-  if (!keyBase64) throw new AppError("bad_request", "credentials cannot be stored: SWITCHYARD_ENCRYPTION_KEY is not configured");
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const plain = new TextEncoder().encode(JSON.stringify(credentials));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: new TextEncoder().encode(endpointId) }, await aesKey(keyBase64), plain);
-  return `v1.${encodeBase64(iv)}.${encodeBase64(new Uint8Array(sealed))}`;
-}
-
-const opened = new Map<string, Promise<Credentials>>();
-
-/** Decrypts (cached per ciphertext: the worker needs them on every send). */
-export function decryptCredentials(keyBase64: string | undefined, endpointId: string, sealed: string): Promise<Credentials> {
-  const cacheKey = `${endpointId}|${sealed}`;
-  let result = opened.get(cacheKey);
-  if (!result) {
-    result = (async () => {
-      if (!keyBase64) throw new Error("SWITCHYARD_ENCRYPTION_KEY is not configured; cannot open endpoint credentials");
-      const [version, iv, data] = sealed.split(".");
-      if (version !== "v1" || !iv || !data) throw new Error("unknown credentials format");
-      const plain = await crypto.subtle.decrypt(
-        { name: "AES-GCM", iv: decodeBase64(iv), additionalData: new TextEncoder().encode(endpointId) },
-        await aesKey(keyBase64),
-        decodeBase64(data),
-      );
-      return credentialsSchema.parse(JSON.parse(new TextDecoder().decode(plain)));
-    })();
-    if (opened.size > 10_000) opened.clear();
-    opened.set(cacheKey, result);
-    result.catch(() => opened.delete(cacheKey));
-  }
-  return result;
+export async function decryptCredentials(keyBase64: string | undefined, endpointId: string, sealed: string): Promise<Credentials> {
+  return credentialsSchema.parse(JSON.parse(await open(keyBase64, endpointId, sealed)));
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { type DeliveryEndpoint, type EndpointKind, endpointKinds } from "./connector.ts";
 import { credentialsSchema, decryptCredentials, headersSchema } from "./credentials.ts";
+import { open } from "../sealing.ts";
 import { filterSchema, patternSchema } from "./patterns.ts";
 import { type Transform, transformSchema } from "./transform.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
@@ -103,7 +104,8 @@ export async function toDeliveryEndpoint(ctx: AppContext, r: EndpointRow): Promi
     kind: r.kind,
     name: r.name,
     url: r.url,
-    secrets: overlapping ? [r.secret, r.previous_secret!] : [r.secret],
+    secrets: await Promise.all((overlapping ? [r.secret, r.previous_secret!] : [r.secret])
+      .map((sealed) => open(ctx.config.SWITCHYARD_ENCRYPTION_KEY, r.id, sealed))),
     headers: r.headers ?? {},
     credentials: r.credentials ? await decryptCredentials(ctx.config.SWITCHYARD_ENCRYPTION_KEY, r.id, r.credentials) : null,
     transform: r.transform ?? null,

@@ -5,6 +5,7 @@ import { AppError } from "../errors.ts";
 import { getTenant } from "../tenants.ts";
 import { type EndpointInput, endpointJson, type EndpointJson, type EndpointRow } from "./endpoint-schema.ts";
 import { encryptCredentials } from "./credentials.ts";
+import { seal } from "../sealing.ts";
 import { newSecret } from "./signing.ts";
 import { checkTarget } from "./ssrf.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
@@ -21,12 +22,13 @@ export async function createEndpoint(ctx: AppContext, input: EndpointInput): Pro
   await getTenant(ctx.sql, input.tenant);
   const id = `ep_${crypto.randomUUID().replaceAll("-", "")}`;
   const secret = newSecret();
+  const sealedSecret = await seal(ctx.config.SWITCHYARD_ENCRYPTION_KEY, id, secret);
   const sealed = input.credentials ? await encryptCredentials(ctx.config.SWITCHYARD_ENCRYPTION_KEY, id, input.credentials) : null;
   const row = await ctx.sql.begin(async (tx) => {
     const [ep] = await tx<EndpointRow[]>`
       insert into switchyard.endpoints (id, tenant, name, kind, url, secret, headers, credentials, credentials_type,
         transform, filter, chats, timeout_ms, retry_schedule, ordered, rate_limit_per_second)
-      values (${id}, ${input.tenant}, ${input.name ?? null}, ${input.kind}, ${input.url ?? null}, ${secret},
+      values (${id}, ${input.tenant}, ${input.name ?? null}, ${input.kind}, ${input.url ?? null}, ${sealedSecret},
         ${tx.json(input.headers ?? {})}, ${sealed}, ${input.credentials?.type ?? null},
         ${input.transform ? JSON.stringify(input.transform) : null}::text::json, ${input.filter ? tx.json(input.filter as never) : null},
         ${input.chats ?? []}, ${input.timeoutMs ?? 10_000}, ${input.retrySchedule ?? defaultRetrySchedule},
@@ -78,10 +80,10 @@ export async function enableEndpoint(sql: Sql, id: string): Promise<EndpointJson
 }
 
 /** A new secret; the old one keeps verifying for `overlapSeconds` (receivers switch over meanwhile). */
-export async function rotateSecret(sql: Sql, id: string, overlapSeconds: number) {
+export async function rotateSecret(ctx: AppContext, id: string, overlapSeconds: number) {
   const secret = newSecret();
-  const [row] = await sql<{ id: string; previous_valid_until: Date }[]>`
-    update switchyard.endpoints set previous_secret = secret, secret = ${secret},
+  const [row] = await ctx.sql<{ id: string; previous_valid_until: Date }[]>`
+    update switchyard.endpoints set previous_secret = secret, secret = ${await seal(ctx.config.SWITCHYARD_ENCRYPTION_KEY, id, secret)},
       previous_valid_until = now() + make_interval(secs => ${overlapSeconds}), updated_at = now()
     where id = ${id} returning id, previous_valid_until`;
   if (!row) throw new AppError("not_found", `endpoint ${id} not found`);

@@ -1,5 +1,5 @@
 /** Standard Webhooks signing (CONTRACT.md, "Webhooks"): secrets `whsec_<base64>`, `v1,<base64 HMAC-SHA256>`. */
-import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { decodeBase64, encodeBase64 } from "../base64.ts";
 
 export function newSecret(): string {
   return `whsec_${encodeBase64(crypto.getRandomValues(new Uint8Array(24)))}`;

@@ -2,10 +2,11 @@
  * Track & trace: an entity's timeline with each event's deliveries, cached in the fast store.
  *
  * Pages live at `trace:{tenant}:{entityType}:{entityId}:{limit}:{cursor}` and carry the entity's
- * generation (`trace:{tenant}:{entityType}:{entityId}:gen`), read in the same round trip.
- * Invalidating writes a new random generation (a plain SET: no script per entity on the hot path),
- * so every cached page of the entity goes stale at once without listing keys; a page computed
- * while an invalidation happened is stored with the old generation and never served.
+ * version and its generation (`trace:{tenant}:{entityType}:{entityId}:gen`). A page is served only
+ * while both still match: a new event moves the version (read from `entity_versions`, one primary
+ * key lookup beside the cache read), so appends need no invalidation on the hot path; a delivery
+ * outcome does not, so the delivery worker writes a new random generation instead. A page computed
+ * while either changed is stored with the old values and never served.
  */
 import type { AppContext } from "../context.ts";
 import { deliveriesForEvents, type DeliverySummary } from "../delivery/trace.ts";
@@ -30,6 +31,7 @@ const pageKey = (e: EntityRef, limit: number, cursor: string | undefined) => `${
 
 interface CachedPage {
   gen: string;
+  version: number;
   trace: Trace;
 }
 
@@ -41,21 +43,30 @@ export async function getTrace(
   cursor?: string,
 ): Promise<{ trace: Trace; cache: "hit" | "miss" }> {
   const key = pageKey(e, limit, cursor);
-  const cached = await ctx.breakers.store.run(() => ctx.store.mget<string | CachedPage>([genKey(e), key]))
-    .catch((err) => {
+  const [cached, version] = await Promise.all([
+    ctx.breakers.store.run(() => ctx.store.mget<string | CachedPage>([genKey(e), key])).catch((err) => {
       ctx.log.warn("trace cache unavailable", { err });
       return null;
-    });
+    }),
+    ctx.breakers.db.run(() => entityVersion(ctx, e), isUnavailable),
+  ]);
   const gen = typeof cached?.[0] === "string" ? cached[0] : "";
   const page = cached?.[1] as CachedPage | null | undefined;
-  if (cached && page && page.gen === gen) return { trace: page.trace, cache: "hit" };
+  if (cached && page && page.gen === gen && page.version === version) return { trace: page.trace, cache: "hit" };
 
   const trace = await ctx.breakers.db.run(() => loadTrace(ctx, e, limit, cursor), isUnavailable);
   if (cached) {
-    await ctx.breakers.store.run(() => ctx.store.set(key, { gen, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS }))
+    await ctx.breakers.store.run(() => ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS }))
       .catch((err) => ctx.log.warn("trace cache write failed", { err }));
   }
   return { trace, cache: "miss" };
+}
+
+async function entityVersion(ctx: AppContext, e: EntityRef): Promise<number> {
+  const [row] = await ctx.sql<{ version: number }[]>`
+    select version from switchyard.entity_versions
+    where tenant = ${e.tenant} and entity_type = ${e.entityType} and entity_id = ${e.entityId}`;
+  return row?.version ?? 0;
 }
 
 async function loadTrace(ctx: AppContext, e: EntityRef, limit: number, cursor?: string): Promise<Trace> {
@@ -72,7 +83,7 @@ async function loadTrace(ctx: AppContext, e: EntityRef, limit: number, cursor?: 
 
 /**
  * Marks every cached trace page of these entities stale: one pipelined round trip for the batch.
- * Called after an append (ingest, pipeline) and when a delivery's outcome changes. Never throws:
+ * Called when a delivery's outcome changes (new events move the version instead). Never throws:
  * a lost invalidation costs at most PAGE_TTL_MS of staleness, never data.
  */
 export async function invalidateTraces(ctx: AppContext, entities: Iterable<EntityRef>): Promise<void> {

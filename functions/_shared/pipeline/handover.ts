@@ -1,6 +1,7 @@
 /**
  * What the pipeline does with a batch the relay hands over: route it and record the hand-over in
- * one transaction, then compose DTOs and invalidate cached timelines. Idempotent by event id:
+ * one transaction, then compose DTOs. (Cached timelines need nothing: a new event moves the
+ * entity's version, which every cached page is checked against.) Idempotent by event id:
  * routing is unique per event × endpoint, so a replayed batch routes nothing new.
  */
 import type { AppContext } from "../context.ts";
@@ -8,7 +9,6 @@ import type { Sql } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { routeEvents } from "../delivery/route.ts";
 import { composeDtos } from "../dtos/compose.ts";
-import { invalidateTraces } from "../events/trace.ts";
 
 export interface HandoverResult {
   routed: number;
@@ -26,15 +26,5 @@ export async function acceptHandover(ctx: AppContext, events: LoggedEvent[]): Pr
     return n;
   });
   await composeDtos(ctx, events);
-  await invalidateTraces(ctx, uniqueEntities(events));
   return { routed, composed: events.length };
-}
-
-function uniqueEntities(events: LoggedEvent[]) {
-  const seen = new Map<string, { tenant: string; entityType: string; entityId: string }>();
-  for (const e of events) {
-    const key = `${e.tenant}\u0000${e.entity.type}\u0000${e.entity.id}`;
-    if (!seen.has(key)) seen.set(key, { tenant: e.tenant, entityType: e.entity.type, entityId: e.entity.id });
-  }
-  return seen.values();
 }

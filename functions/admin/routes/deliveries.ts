@@ -44,7 +44,7 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
   app.post("/endpoints/:id/enable", async (c) => c.json(await enableEndpoint(ctx.sql, id(c))));
   app.post("/endpoints/:id/rotate-secret", async (c) => {
     const body = parseOrThrow(rotateSchema, await optionalJson(c), "rotation");
-    return c.json(await rotateSecret(ctx.sql, id(c), body.overlapSeconds));
+    return c.json(await rotateSecret(ctx, id(c), body.overlapSeconds));
   });
   app.post("/endpoints/:id/test", async (c) => c.json(await testEndpoint(ctx, id(c))));
 

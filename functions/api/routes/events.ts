@@ -10,7 +10,7 @@ import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts
 import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest_limits.ts";
 import { listEvents, listFiltersSchema, pageSchema } from "../../_shared/events/queries.ts";
 import { toEnvelope } from "../../_shared/events/envelope.ts";
-import { getTrace, invalidateTraces } from "../../_shared/events/trace.ts";
+import { getTrace } from "../../_shared/events/trace.ts";
 
 const entityParams = z.object({
   entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
@@ -26,7 +26,6 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
     const events = parseIngestBody(await readJson(c, MAX_INGEST_BODY), tenant, c.get("correlationId"));
     await enforceIngestLimits(ctx, tenant, events.length, ipCheck);
     const accepted = await ctx.breakers.db.run(() => appendEvents(ctx.sql, events), isUnavailable);
-    await invalidateTraces(ctx, events.map((e) => ({ tenant, entityType: e.entity.type, entityId: e.entity.id })));
     return c.json({ accepted }, 202);
   });
 
