@@ -58,6 +58,51 @@ declare
   r_version integer[];
   r_duplicate boolean[];
 begin
+  -- The common case, no dedup key anywhere in the batch: nothing to look up or collapse, and no
+  -- dedup race to retry, so one plain statement without the subtransaction.
+  if not jsonb_path_exists(batch, '$[*] ? (@.dedup_key != null)') then
+    return query
+      with input as (
+        select (r.ord - 1)::integer as idx, r.*
+        from rows from (jsonb_to_recordset(batch) as (
+          tenant text, type text, entity_type text, entity_id text, occurred_at timestamptz,
+          expected_version integer, correlation_id text, causation_id text,
+          data jsonb, metadata jsonb)) with ordinality as r(tenant, type, entity_type, entity_id,
+          occurred_at, expected_version, correlation_id, causation_id, data, metadata, ord)
+      ),
+      ranked as (
+        select i.*,
+          row_number() over (partition by i.tenant, i.entity_type, i.entity_id order by i.idx) as n,
+          count(*) over (partition by i.tenant, i.entity_type, i.entity_id) as cnt
+        from input i
+      ),
+      bumped as (
+        insert into switchyard.entity_versions as v (tenant, entity_type, entity_id, version)
+        select i.tenant, i.entity_type, i.entity_id, count(*) from input i group by 1, 2, 3 order by 1, 2, 3
+        on conflict (tenant, entity_type, entity_id) do update set version = v.version + excluded.version
+        returning v.tenant, v.entity_type, v.entity_id, v.version as last_version
+      ),
+      numbered as (
+        select r.*, (b.last_version - r.cnt + r.n)::integer as assigned
+        from ranked r join bumped b using (tenant, entity_type, entity_id)
+      ),
+      inserted as (
+        insert into switchyard.events as e (tenant, type, entity_type, entity_id, version, occurred_at,
+          correlation_id, causation_id, data, metadata)
+        select n.tenant, n.type, n.entity_type, n.entity_id, n.assigned, coalesce(n.occurred_at, now()),
+          n.correlation_id, n.causation_id, coalesce(n.data, '{}'), coalesce(n.metadata, '{}')
+        from numbered n
+        where case when n.expected_version is null then true
+          else switchyard.check_expected_version(n.expected_version, n.assigned, n.tenant, n.entity_type, n.entity_id) end
+        order by n.idx
+        returning e.id, e.version, e.tenant, e.entity_type, e.entity_id
+      )
+      select n.idx, ins.id, ins.version, false
+      from numbered n join inserted ins on ins.tenant = n.tenant and ins.entity_type = n.entity_type
+        and ins.entity_id = n.entity_id and ins.version = n.assigned
+      order by n.idx;
+    return;
+  end if;
   -- Racing appends of one dedup key: the unique index makes the later one wait for the earlier
   -- commit and then fail; running again answers with the winner's event. Cheaper than locking
   -- every key up front, and a lost race consumes no version (the subtransaction rolls back).

@@ -36,3 +36,19 @@ Deno.test("type patterns become LIKE patterns with LIKE's own wildcards escaped"
   assert.equal(typePatternToLike("order_line.*"), "order\\_line.%");
   assert.equal(typePatternToLike("order.created"), null);
 });
+
+Deno.test("the fast path and zod agree: anything unusual is decided and worded by the schema", () => {
+  const full = { ...ok, timestamp: "2026-11-24T12:00:00+01:00", dedupKey: "k-1", expectedVersion: 3, data: { a: [1, { b: "c" }] }, metadata: { m: null } };
+  const [e] = parseIngestBody(full, "acme", null);
+  assert.deepEqual(e, { tenant: "acme", type: "order.created", entity: { type: "order", id: "o-1" }, timestamp: "2026-11-24T11:00:00.000Z",
+    dedupKey: "k-1", expectedVersion: 3, correlationId: null, data: full.data, metadata: full.metadata });
+  const bad: unknown[] = [
+    null, [], "x", { ...ok, extra: 1 }, { ...ok, entity: { ...ok.entity, extra: 1 } }, { ...ok, timestamp: null },
+    { ...ok, timestamp: "2026-11-24" }, { ...ok, expectedVersion: 1.5 }, { ...ok, expectedVersion: -1 }, { ...ok, dedupKey: "" },
+    { ...ok, dedupKey: "a\nb" }, { ...ok, data: [] }, { ...ok, metadata: null }, { ...ok, entity: { type: "Order", id: "o" } },
+    { ...ok, entity: { type: "order", id: "x".repeat(201) } }, JSON.parse(`{"type":"a.b","entity":{"type":"o","id":"1"},"__proto__":{}}`),
+  ];
+  for (const [i, b] of bad.entries()) {
+    assert.throws(() => parseIngestBody(b, "acme", null), (err) => err instanceof AppError && err.status === 400, `case ${i}`);
+  }
+});

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AppError, type ErrorDetail } from "../errors.ts";
 import { issuesToDetails } from "../validation.ts";
-import { entityTypePattern, eventTypeSchema } from "./envelope.ts";
+import { entityTypePattern, eventTypePattern, eventTypeSchema } from "./envelope.ts";
 import type { NewEvent } from "./append.ts";
 
 export const MAX_INGEST_BODY = 1024 * 1024;
@@ -24,14 +24,16 @@ const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) =>
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
+const timestampSchema = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone, e.g. 2026-11-24T10:30:00Z" })
+  .transform((s) => new Date(s).toISOString());
+
 export const incomingEventSchema = z.object({
   type: eventTypeSchema,
   entity: z.object({
     type: z.string().max(100).regex(entityTypePattern, "must match ^[a-z][a-z0-9_]*$"),
     id: identifier(200),
   }).strict(),
-  timestamp: z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone, e.g. 2026-11-24T10:30:00Z" })
-    .transform((s) => new Date(s).toISOString()).optional(),
+  timestamp: timestampSchema.optional(),
   dedupKey: identifier(200).optional(),
   expectedVersion: z.number().int().min(0).max(2_147_483_646).optional(),
   data: jsonObject.optional(),
@@ -39,6 +41,57 @@ export const incomingEventSchema = z.object({
 }).strict();
 
 export type IncomingEvent = z.infer<typeof incomingEventSchema>;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isIdentifier = (v: unknown, max: number): v is string =>
+  typeof v === "string" && v.length >= 1 && v.length <= max && !controlChars.test(v);
+
+/**
+ * The common, valid case without zod (it costs a third of a millisecond per batch of 100): the
+ * same rules as `incomingEventSchema`, answering null on anything unexpected so that zod decides
+ * and words the errors.
+ */
+function fastParse(v: unknown): IncomingEvent | null {
+  if (!isObject(v)) return null;
+  let n = 0;
+  for (const k in v) {
+    if (!(k in fields)) return null;
+    n++;
+  }
+  const { type, entity, timestamp, dedupKey, expectedVersion, data, metadata } = v;
+  if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
+  if (!isObject(entity)) return null;
+  let entityKeys = 0;
+  for (const k in entity) {
+    if (k !== "type" && k !== "id") return null;
+    entityKeys++;
+  }
+  const { type: entityType, id: entityId } = entity;
+  if (entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 || !entityTypePattern.test(entityType)) return null;
+  if (!isIdentifier(entityId, 200)) return null;
+  let ts: string | undefined;
+  if (timestamp !== undefined) {
+    const parsed = timestampSchema.safeParse(timestamp);
+    if (!parsed.success) return null;
+    ts = parsed.data;
+  }
+  if (dedupKey !== undefined && !isIdentifier(dedupKey, 200)) return null;
+  if (expectedVersion !== undefined && !(Number.isInteger(expectedVersion) && (expectedVersion as number) >= 0 && (expectedVersion as number) <= 2_147_483_646)) return null;
+  if (data !== undefined && (!isObject(data) || jsonProblem(data, 0))) return null;
+  if (metadata !== undefined && (!isObject(metadata) || jsonProblem(metadata, 0))) return null;
+  return n >= 2 ? {
+    type,
+    entity: { type: entityType, id: entityId },
+    timestamp: ts,
+    dedupKey: dedupKey as string | undefined,
+    expectedVersion: expectedVersion as number | undefined,
+    data: data as Record<string, unknown> | undefined,
+    metadata: metadata as Record<string, unknown> | undefined,
+  } : null;
+}
+const fields: Record<string, true> = Object.assign(Object.create(null), {
+  type: true, entity: true, timestamp: true, dedupKey: true, expectedVersion: true, data: true, metadata: true,
+});
 
 /** Why a JSON value cannot be stored as jsonb, or null when it can. */
 export function jsonProblem(value: unknown, depth: number): string | null {
@@ -77,12 +130,15 @@ export function parseIngestBody(body: unknown, tenant: string, correlationId: st
   const details: ErrorDetail[] = [];
   const events: NewEvent[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
-    const parsed = incomingEventSchema.safeParse(list[i]);
-    if (!parsed.success) {
-      for (const d of issuesToDetails(parsed.error.issues)) details.push({ index: i, ...d });
-      continue;
+    let e = fastParse(list[i]);
+    if (!e) {
+      const parsed = incomingEventSchema.safeParse(list[i]);
+      if (!parsed.success) {
+        for (const d of issuesToDetails(parsed.error.issues)) details.push({ index: i, ...d });
+        continue;
+      }
+      e = parsed.data;
     }
-    const e = parsed.data;
     events[i] = {
       tenant,
       type: e.type,
