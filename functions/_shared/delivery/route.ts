@@ -24,15 +24,20 @@ export interface Route {
 /** Which (event, endpoint) pairs to deliver. Pure. */
 export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]): Route[] {
   const byTenant = new Map<string, Subscription[]>();
-  for (const s of subscriptions) byTenant.set(s.tenant, [...(byTenant.get(s.tenant) ?? []), s]);
+  for (const s of subscriptions) {
+    const list = byTenant.get(s.tenant);
+    if (list) list.push(s);
+    else byTenant.set(s.tenant, [s]);
+  }
   const routes: Route[] = [];
   for (const event of events) {
     const seen = new Set<string>();
+    let envelope: ReturnType<typeof toEnvelope> | undefined;
     for (const s of byTenant.get(event.tenant) ?? []) {
       if (seen.has(s.endpointId) || !matchesPattern(s.pattern, event.type)) continue;
       // A dead letter's own event never goes back to the endpoint that failed it (no loops).
       if (event.type.startsWith("delivery.") && (event.data as { endpointId?: string }).endpointId === s.endpointId) continue;
-      if (!matchesFilter(s.filter, toEnvelope(event))) continue;
+      if (s.filter && !matchesFilter(s.filter, envelope ??= toEnvelope(event))) continue;
       seen.add(s.endpointId);
       routes.push({ event, endpointId: s.endpointId });
     }
