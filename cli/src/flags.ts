@@ -2,10 +2,9 @@
 import { readFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { UsageError } from "./errors.ts";
+import { patternSchema } from "../../functions/_shared/events/patterns.ts";
 
 const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
-/** An event type or a pattern over it: `order.confirmed`, `order.*`, `*`. */
-const PATTERN = /^(\*|[a-z][a-z0-9_]*)(\.(\*|[a-z0-9_]+))*$/;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -15,7 +14,7 @@ export function slug(value: string, what = "tenant"): string {
 }
 
 export function pattern(value: string): string {
-  if (!PATTERN.test(value)) throw new UsageError(`"${value}" is not an event type or pattern (e.g. order.confirmed, order.*, *)`);
+  if (!patternSchema.safeParse(value).success) throw new UsageError(`"${value}" is not an event type or pattern (e.g. order.confirmed, order.*, *)`);
   return value;
 }
 

@@ -4,7 +4,8 @@ import type { AppContext } from "../context.ts";
 import { type DeliveryEndpoint, type EndpointKind, endpointKinds } from "./connector.ts";
 import { credentialsSchema, decryptCredentials, headersSchema } from "./credentials.ts";
 import { open } from "../sealing.ts";
-import { filterSchema, patternSchema } from "./patterns.ts";
+import { filterSchema } from "./filters.ts";
+import { patternSchema } from "../events/patterns.ts";
 import { type Transform, transformSchema } from "./transform.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
 

@@ -9,7 +9,7 @@ import { getTenant } from "../tenants.ts";
 import { type EventRow, envelopeSelect, rowToEvent } from "../events/envelope.ts";
 import { cursorScope, decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { insertDeliveries, matchRoutes, subscriptionsFor } from "./route.ts";
-import { matchesPattern, patternSchema } from "./patterns.ts";
+import { matchesPattern, patternSchema } from "../events/patterns.ts";
 import { tenantSlugSchema } from "./endpoint-schema.ts";
 import { getEndpointRow } from "./endpoints.ts";
 

@@ -6,7 +6,8 @@
  */
 import type { Sql } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
-import { type Filter, matchesFilter, matchesPattern } from "./patterns.ts";
+import { type Filter, matchesFilter } from "./filters.ts";
+import { matchesPattern } from "../events/patterns.ts";
 import { toEnvelope } from "../events/envelope.ts";
 
 export interface Subscription {

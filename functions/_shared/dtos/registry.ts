@@ -2,6 +2,7 @@
 import { customerPosition } from "./customer_position.ts";
 import { customerProfile } from "./customer_profile.ts";
 import type { AnyDtoDefinition } from "./types.ts";
+import { matchesPattern, patternToLike } from "../events/patterns.ts";
 
 export const dtoDefinitions: readonly AnyDtoDefinition[] = [customerPosition, customerProfile];
 
@@ -13,18 +14,13 @@ export function createRegistry(defs: readonly AnyDtoDefinition[] = dtoDefinition
 
 export const registry: Registry = createRegistry();
 
-/** `account.*` matches `account.created`; anything else must match exactly. */
-export function matchesPattern(type: string, pattern: string): boolean {
-  return pattern.endsWith(".*") ? type.startsWith(pattern.slice(0, -1)) : type === pattern;
-}
-
 export function feeds(def: AnyDtoDefinition, type: string): boolean {
-  return def.sources.some((p) => matchesPattern(type, p));
+  return def.sources.some((p) => matchesPattern(p, type));
 }
 
-/** The same patterns as SQL `like` patterns (`_` is literal in event types). */
+/** The same patterns as SQL `like` patterns. */
 export function likePatterns(def: AnyDtoDefinition): string[] {
-  return def.sources.map((p) => p.replaceAll("_", "\\_").replace(/\.\*$/, ".%"));
+  return def.sources.map(patternToLike);
 }
 
 /** The definition for a route's `:dtoType`: `customer_position`, or as the CLI spells it, `CustomerPosition`. */

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { parseIngestBody } from "./ingest.ts";
-import { typePatternToLike } from "./queries.ts";
 import { AppError } from "../errors.ts";
 
 const ok = { type: "order.created", entity: { type: "order", id: "o-1" } };
@@ -28,13 +27,6 @@ Deno.test("strings Postgres cannot store as jsonb are refused, deep inside data 
   assert.throws(() => parseIngestBody({ ...ok, data: { a: [{ b: "x\u0000" }] } }, "acme", null), AppError);
   assert.throws(() => parseIngestBody({ ...ok, metadata: { "\ud800": 1 } }, "acme", null), AppError);
   assert.doesNotThrow(() => parseIngestBody({ ...ok, data: { note: "line 1\nline 2" } }, "acme", null));
-});
-
-Deno.test("type patterns become LIKE patterns with LIKE's own wildcards escaped", () => {
-  assert.equal(typePatternToLike("order.*"), "order.%");
-  assert.equal(typePatternToLike("*.created"), "%.created");
-  assert.equal(typePatternToLike("order_line.*"), "order\\_line.%");
-  assert.equal(typePatternToLike("order.created"), null);
 });
 
 Deno.test("the fast path and zod agree: anything unusual is decided and worded by the schema", () => {

@@ -3,15 +3,13 @@ import { z } from "zod";
 import type { Sql } from "../db.ts";
 import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent } from "./envelope.ts";
 import { cursorScope, decodeCursor, encodeCursor } from "./cursor.ts";
+import { patternSchema, patternToLike } from "./patterns.ts";
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone" });
-/** An exact type or a pattern where `*` stands for any run of characters (`order.*`, `*.created`). */
-export const typeFilterSchema = z.string().max(200)
-  .regex(/^(\*|[a-z][a-z0-9_]*)(\.([a-z0-9_]+|\*))*$/, "must be an event type or a pattern such as order.*");
 const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
 
 export const listFiltersSchema = z.object({
-  type: typeFilterSchema.optional(),
+  type: patternSchema.optional(),
   entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$").optional(),
   entityId: z.string().min(1).max(200).optional(),
   from: isoDateTime.optional(),
@@ -31,17 +29,11 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** `order.*` → `order.%` for LIKE, with LIKE's own wildcards escaped. */
-export function typePatternToLike(pattern: string): string | null {
-  if (!pattern.includes("*")) return null;
-  return pattern.replace(/[\\%_]/g, (c) => `\\${c}`).replaceAll("*", "%");
-}
-
 /** Events of `tenant` (every tenant when null) matching `f`, newest first, keyset-paginated by seq. */
 export async function listEvents(sql: Sql, tenant: string | null, f: ListFilters): Promise<Page<LoggedEvent>> {
   const scope = cursorScope({ tenant, type: f.type, entityType: f.entityType, entityId: f.entityId, from: f.from, to: f.to });
   const before = f.cursor ? decodeCursor(f.cursor, "list", scope) : null;
-  const like = f.type ? typePatternToLike(f.type) : null;
+  const like = f.type?.includes("*") ? patternToLike(f.type) : null;
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e
     where ${tenant === null ? sql`true` : sql`e.tenant = ${tenant}`}

@@ -1,15 +1,9 @@
 /**
- * Subscriptions: event-type patterns and filters, decided purely.
- * As in `GET /events`, `*` stands for any run of characters: `*` matches every type, `order.*`
- * every type under `order.`, `*.confirmed` every type ending so; anything else is an exact type.
- * A filter maps paths to expected values: `{"data.status": "CONFIRMED"}`; an array means any of.
+ * Subscription filters, decided purely: paths into the event mapped to expected values,
+ * `{"data.status": "CONFIRMED"}`; an array means any of. (Type patterns: events/patterns.ts.)
  */
 import { z } from "zod";
 import { getPath, isValidPath } from "./paths.ts";
-
-const patternRegex = /^(\*|([a-z][a-z0-9_]*|\*)(\.([a-z0-9_]+|\*))*)$/;
-
-export const patternSchema = z.string().max(200).regex(patternRegex, "must be *, an event type, or one with * segments like order.*");
 
 const json: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));
 
@@ -17,20 +11,6 @@ export const filterSchema = z.record(z.string(), json).superRefine((f, ctx) => {
   for (const key of Object.keys(f)) if (!isValidPath(key)) ctx.addIssue({ code: "custom", message: `bad path "${key}"`, path: [key] });
 });
 export type Filter = z.infer<typeof filterSchema>;
-
-const compiled = new Map<string, RegExp>();
-
-export function matchesPattern(pattern: string, type: string): boolean {
-  if (pattern === "*") return true;
-  if (!pattern.includes("*")) return pattern === type;
-  let re = compiled.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replaceAll(".", "\\.")).join(".*")}$`);
-    if (compiled.size > 10_000) compiled.clear();
-    compiled.set(pattern, re);
-  }
-  return re.test(type);
-}
 
 export function matchesFilter(filter: Filter | null | undefined, event: unknown): boolean {
   if (!filter) return true;
