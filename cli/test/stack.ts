@@ -102,17 +102,6 @@ export function uniqueSlug(prefix = "t") {
   return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
-/** Whether the admin function has this route yet (other issues add them); tests of a missing one skip. */
-export async function hasRoute(stack: StackInfo, method: "GET" | "POST", path: string): Promise<boolean> {
-  const res = await fetch(`${stack.base}/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.serviceKey}`, "content-type": "application/json" },
-    body: method === "POST" ? "{}" : undefined,
-  });
-  const body = await res.json().catch(() => ({}));
-  return !(res.status === 404 && /^no route for /.test(body?.error?.message ?? ""));
-}
-
 /** A tenant and one of its API keys, made through the CLI. */
 export async function tenantWithKey(prefix = "t"): Promise<{ slug: string; key: string }> {
   const slug = uniqueSlug(prefix);
