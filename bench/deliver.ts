@@ -79,7 +79,7 @@ async function appendBatch(sql: Sql, tenant: string, n: number, offset: number):
 }
 
 const db = await testDatabase();
-const env = { DATABASE_URL: db.url, SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789", SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1", LOG_LEVEL: "error", DB_POOL_SIZE: "20" };
+const env = { DATABASE_URL: db.url, SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789", SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1", SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)), LOG_LEVEL: "error", DB_POOL_SIZE: "20" };
 const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
 const rows: Record<string, string | number>[] = [];
 try {

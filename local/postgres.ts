@@ -82,6 +82,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     listen_addresses: "127.0.0.1",
     unix_socket_directories: opts.dir,
     max_connections: 200,
+    // Room for bursts: fewer forced checkpoints (and full-page writes) under sustained ingest.
+    shared_buffers: "256MB",
+    max_wal_size: "4GB",
     ...opts.settings,
   };
   const args = ["-D", data, "-p", String(opts.port)];
