@@ -78,7 +78,10 @@ try {
   // Fast store
   if (!Deno.env.get("UPSTASH_REDIS_REST_URL")) {
     if (redisServerPath()) {
-      const redis = await startRedis({ port: freePort(), dir: `${stateDir}/redis`, logFile: `${stateDir}/redis.log` });
+      // Not one of the ports the stack is about to bind itself.
+      let redisPort = freePort();
+      while ([dbPort, bridgePort, Number(env.SWITCHYARD_PORT ?? 54321)].includes(redisPort)) redisPort = freePort();
+      const redis = await startRedis({ port: redisPort, dir: `${stateDir}/redis`, logFile: `${stateDir}/redis.log` });
       stoppers.push(() => redis.stop());
       env.UPSTASH_REDIS_REST_TOKEN = saved.UPSTASH_REDIS_REST_TOKEN ?? randomToken(32);
       env.UPSTASH_REDIS_REST_URL = `http://127.0.0.1:${bridgePort}`;
