@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { type Arg, type Reply, RespError, RespPool } from "./resp.ts";
+import { exitWithParent } from "../functions/_shared/lifecycle.ts";
 
 export interface BridgeOptions {
   port: number;
@@ -296,4 +297,5 @@ if (import.meta.main) {
   const stop = () => void bridge.stop().then(() => Deno.exit(0));
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  exitWithParent();
 }

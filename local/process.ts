@@ -11,6 +11,8 @@ export interface SpawnOptions {
   env?: Record<string, string>;
   /** Where stdout and stderr go; "inherit" shows them, a path appends them to a file. */
   output?: "inherit" | "null" | string;
+  /** The child stops when we exit, even on SIGKILL (see functions/_shared/lifecycle.ts). */
+  exitWithParent?: boolean;
 }
 
 export async function spawn(name: string, command: string, opts: SpawnOptions): Promise<Child> {
@@ -18,8 +20,9 @@ export async function spawn(name: string, command: string, opts: SpawnOptions): 
   const process = new Deno.Command(command, {
     args: opts.args,
     cwd: opts.cwd,
-    env: opts.env,
-    stdin: "null",
+    env: opts.exitWithParent ? { ...opts.env, SWITCHYARD_EXIT_WITH_PARENT: "1" } : opts.env,
+    // The pipe's write end stays open in this process for as long as it lives.
+    stdin: opts.exitWithParent ? "piped" : "null",
     stdout: toFile ? "piped" : (opts.output as "inherit" | "null" | undefined) ?? "inherit",
     stderr: toFile ? "piped" : (opts.output as "inherit" | "null" | undefined) ?? "inherit",
   }).spawn();

@@ -9,6 +9,7 @@ import { createApiApp } from "../functions/api/app.ts";
 import { createAdminApp } from "../functions/admin/app.ts";
 import { createPipelineApp } from "../functions/pipeline/app.ts";
 import { createTelegramApp } from "../functions/telegram/app.ts";
+import { exitWithParent } from "../functions/_shared/lifecycle.ts";
 
 export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
@@ -48,4 +49,5 @@ if (import.meta.main) {
       Deno.exit(0);
     });
   }
+  exitWithParent();
 }

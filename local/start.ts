@@ -88,6 +88,7 @@ try {
       const bridge = await spawn("bridge", deno, {
         args: ["run", "-A", `${root}local/bridge.ts`, "--port", String(bridgePort), "--redis-port", String(redis.port), "--token", env.UPSTASH_REDIS_REST_TOKEN],
         output: "inherit",
+        exitWithParent: true,
       });
       supervise(bridge);
       await waitForPort(bridgePort);
@@ -127,10 +128,10 @@ try {
 
   const childEnv = { ...Deno.env.toObject(), ...env };
   const port = config.SWITCHYARD_PORT;
-  supervise(await spawn("functions", deno, { args: ["run", "-A", `${root}local/serve.ts`], env: childEnv }));
+  supervise(await spawn("functions", deno, { args: ["run", "-A", `${root}local/serve.ts`], env: childEnv, exitWithParent: true }));
   await waitForPort(port);
-  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}functions/relay/main.ts`], env: childEnv }));
-  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}functions/scheduler/main.ts`], env: childEnv }));
+  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}functions/relay/main.ts`], env: childEnv, exitWithParent: true }));
+  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}functions/scheduler/main.ts`], env: childEnv, exitWithParent: true }));
 
   const base = `http://127.0.0.1:${port}/functions/v1`;
   console.log(`

@@ -121,6 +121,40 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
   }
 });
 
+Deno.test("when npm start is killed outright, the Deno processes it started stop with it", async () => {
+  const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
+  await Deno.chmod(stateDir, 0o755);
+  const booted = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
+  const children = descendants(booted.child.pid);
+  const cmdline = (pid: number) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+    } catch {
+      return "";
+    }
+  };
+  const denoChildren = children.filter((pid) => cmdline(pid).includes("deno"));
+  try {
+    assert.equal(booted.health?.status, "ok");
+    assert.equal(denoChildren.length, 4, "bridge, functions, relay and scheduler");
+    booted.child.kill("SIGKILL");
+    await booted.child.status;
+    const deadline = Date.now() + 15_000;
+    while (denoChildren.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(denoChildren.filter(alive), [], "every Deno child noticed and stopped");
+  } finally {
+    // Postgres and Redis cannot watch their parent: stop them here.
+    for (const pid of children.filter(alive)) {
+      try {
+        Deno.kill(pid, "SIGTERM");
+      } catch { /* gone */ }
+    }
+    await booted.drained;
+    await new Promise((r) => setTimeout(r, 1_000));
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("bad configuration stops start-up with a one-line reason naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "local/start.ts"], cwd: root,

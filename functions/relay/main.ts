@@ -8,12 +8,14 @@ import { systemClock } from "../_shared/clock.ts";
 import { pipelineBatchUrl } from "./handover.ts";
 import { retryDelayMs } from "../_shared/retry.ts";
 import { runSession } from "./session.ts";
+import { exitWithParent } from "../_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("relay");
 const relayId = crypto.randomUUID();
 const log = createLogger("relay", { level: config.LOG_LEVEL, fields: { relayId } });
 const shutdown = new AbortController();
 for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => shutdown.abort());
+exitWithParent();
 
 const target = {
   url: pipelineBatchUrl(config.SUPABASE_URL),

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from "../_shared/config.ts";
 import { createContext } from "../_shared/context.ts";
 import { jobs } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
+import { exitWithParent } from "../_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("scheduler");
 const ctx = createContext(config, { component: "scheduler" });
@@ -21,4 +22,5 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 const running = runJobs(ctx, jobs);
+exitWithParent();
 ctx.log.info("scheduler started", { jobs: jobs.map((j) => j.name) });
