@@ -73,6 +73,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ]);
     await run(cmd, args);
   }
+  await stopOrphan(data);
   const settings: Record<string, string | number> = {
     wal_level: "logical",
     max_wal_senders: 10,
@@ -105,6 +106,24 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // SIGINT is Postgres' "fast" shutdown: disconnect clients, checkpoint, exit.
     stop: () => child.stop("SIGINT"),
   };
+}
+
+/**
+ * A server still running on this folder was left by a stack that was killed outright (Postgres
+ * cannot watch its parent): shut it down fast, so this start owns the cluster again.
+ */
+async function stopOrphan(data: string) {
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(join(data, "postmaster.pid"))).split("\n")[0]);
+  } catch {
+    return;
+  }
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+  if (!pid || !cmdline.includes(data)) return;
+  Deno.kill(pid, "SIGINT");
+  const deadline = Date.now() + 30_000;
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 async function waitForReady(port: number) {

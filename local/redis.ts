@@ -1,4 +1,5 @@
 /** A `redis-server` child on 127.0.0.1, keeping nothing on disk unless a folder is given. */
+import { existsSync } from "node:fs";
 import { type Child, spawn } from "./process.ts";
 import { waitForPort } from "./ports.ts";
 
@@ -24,11 +25,22 @@ export async function startRedis(opts: { port: number; dir?: string; logFile?: s
   const args = ["--port", String(opts.port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"];
   if (opts.dir) {
     await Deno.mkdir(opts.dir, { recursive: true });
-    args.push("--dir", opts.dir, "--appendonly", "yes");
+    await stopOrphan(`${opts.dir}/redis.pid`);
+    args.push("--dir", opts.dir, "--appendonly", "yes", "--pidfile", `${opts.dir}/redis.pid`);
   } else {
     args.push("--appendonly", "no");
   }
   const child = await spawn("redis", bin, { args, output: opts.logFile ?? "null" });
   await waitForPort(opts.port, 20_000);
   return { port: opts.port, url: `redis://127.0.0.1:${opts.port}`, child, stop: () => child.stop("SIGTERM") };
+}
+
+/** A server left on this folder by a stack that was killed outright: stop it, so it can be ours. */
+async function stopOrphan(pidFile: string) {
+  const pid = Number(await Deno.readTextFile(pidFile).catch(() => ""));
+  const cmdline = pid ? await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
+  if (!cmdline.includes("redis-server")) return;
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 10_000;
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }

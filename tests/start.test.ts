@@ -121,7 +121,7 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
   }
 });
 
-Deno.test("when npm start is killed outright, the Deno processes it started stop with it", async () => {
+Deno.test("when npm start is killed outright, its Deno processes stop with it and the next start takes Postgres and Redis back", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
   await Deno.chmod(stateDir, 0o755);
   const booted = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
@@ -142,6 +142,18 @@ Deno.test("when npm start is killed outright, the Deno processes it started stop
     const deadline = Date.now() + 15_000;
     while (denoChildren.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(denoChildren.filter(alive), [], "every Deno child noticed and stopped");
+
+    // Postgres and Redis cannot watch their parent; the next start takes their folders back.
+    const again = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
+    children.push(...descendants(again.child.pid));
+    try {
+      assert.equal(again.health?.status, "ok", `restart after a kill: ${again.output()}`);
+      assert.deepEqual(children.filter((pid) => !descendants(again.child.pid).includes(pid)).filter(alive), [], "the orphans were stopped");
+    } finally {
+      again.child.kill("SIGTERM");
+      await again.child.status;
+      await again.drained;
+    }
   } finally {
     // Postgres and Redis cannot watch their parent: stop them here.
     for (const pid of children.filter(alive)) {
