@@ -16,7 +16,7 @@ import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent, toEnvelope
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
 import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
-import { runDeliveryWorker } from "../functions/scheduler/jobs/deliveries.ts";
+import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
 import { report, summarize } from "./stats.ts";
 
 const ENDPOINTS = 10;

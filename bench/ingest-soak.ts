@@ -43,7 +43,7 @@ const children = [
 ];
 try {
   await waitForPort(port);
-  if (RELAY) children.push(await spawn("relay", Deno.execPath(), { args: ["run", "-A", `${root}functions/relay/main.ts`], env, output: "inherit" }));
+  if (RELAY) children.push(await spawn("relay", Deno.execPath(), { args: ["run", "-A", `${root}workers/relay/main.ts`], env, output: "inherit" }));
   const { slug, key } = await seedTenant(db.sql, "soak");
   const base = `http://127.0.0.1:${port}/functions/v1`;
   const run = await generateLoad({ base, key, rate: RATE, seconds: SECONDS, clients: CLIENTS, dedup: DEDUP });

@@ -130,8 +130,8 @@ try {
   const port = config.SWITCHYARD_PORT;
   supervise(await spawn("functions", deno, { args: ["run", "-A", `${root}local/serve.ts`], env: childEnv, exitWithParent: true }));
   await waitForPort(port);
-  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}functions/relay/main.ts`], env: childEnv, exitWithParent: true }));
-  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}functions/scheduler/main.ts`], env: childEnv, exitWithParent: true }));
+  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}workers/relay/main.ts`], env: childEnv, exitWithParent: true }));
+  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}workers/scheduler/main.ts`], env: childEnv, exitWithParent: true }));
 
   const base = `http://127.0.0.1:${port}/functions/v1`;
   console.log(`

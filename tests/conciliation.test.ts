@@ -6,7 +6,7 @@ import { composeDtos } from "../functions/_shared/dtos/compose.ts";
 import { customerPosition } from "../functions/_shared/dtos/customer_position.ts";
 import { defaultPolicy } from "../functions/_shared/dtos/policy.ts";
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
-import { createConciliationsJob } from "../functions/scheduler/jobs/conciliations.ts";
+import { createConciliationsJob } from "../workers/scheduler/jobs/conciliations.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createLogger } from "../functions/_shared/log.ts";

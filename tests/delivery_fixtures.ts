@@ -6,7 +6,7 @@ import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import assert from "node:assert/strict";
 import { client, SERVICE_KEY, seedTenant, startStack, type TestStack } from "./harness.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
-import { runDeliveryWorker } from "../functions/scheduler/jobs/deliveries.ts";
+import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
 import type { WorkerOptions } from "../functions/_shared/delivery/worker.ts";
 
 /** Appends `events`, then routes them in one transaction; returns the logged events in order. */

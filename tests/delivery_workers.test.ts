@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { client, SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
 import { emitAndRoute, orderEvent, waitUntil } from "./delivery_fixtures.ts";
-import { runDeliveryWorker } from "../functions/scheduler/jobs/deliveries.ts";
+import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";

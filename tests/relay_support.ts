@@ -61,10 +61,10 @@ export interface RelayProcess {
   kill(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** `deno run -A functions/relay/main.ts` with `env`, its output collected. */
+/** `deno run -A workers/relay/main.ts` with `env`, its output collected. */
 export function startRelay(env: Record<string, string>): RelayProcess {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", `${root}functions/relay/main.ts`],
+    args: ["run", "-A", "--no-check", `${root}workers/relay/main.ts`],
     env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "/tmp", ...env },
     stdin: "null",
     stdout: "piped",

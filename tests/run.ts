@@ -13,7 +13,7 @@ const services = await startThrowaway();
 stopOnSignal(services.stop);
 try {
   const env = { ...Deno.env.toObject(), ...services.env, NO_COLOR: "1" };
-  const denoPaths = only.length ? only : ["functions/", "local/", "tests/", "examples/"].filter((p) => existsSync(`${root}${p}`));
+  const denoPaths = only.length ? only : ["functions/", "workers/", "local/", "tests/", "examples/"].filter((p) => existsSync(`${root}${p}`));
   const suites: { name: string; cmd: string; args: string[]; when: boolean }[] = [
     { name: "deno", cmd: Deno.execPath(), args: ["test", "-A", "--no-check", ...denoPaths], when: true },
     { name: "sql", cmd: Deno.execPath(), args: ["run", "-A", "tests/sql/run.ts"], when: !only.length && existsSync(`${root}tests/sql/run.ts`) },

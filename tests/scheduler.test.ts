@@ -1,7 +1,7 @@
 /** The scheduler: retention prunes old events in batches; the process starts and stops cleanly. */
 import assert from "node:assert/strict";
 import { SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
-import { retentionJob } from "../functions/scheduler/jobs/retention.ts";
+import { retentionJob } from "../workers/scheduler/jobs/retention.ts";
 import { writeEvents } from "./relay_support.ts";
 
 Deno.test("retention removes events older than RETENTION_DAYS and keeps the rest", async () => {
@@ -26,7 +26,7 @@ Deno.test("the scheduler process starts and stops on SIGTERM", async () => {
   const stack = await startStack({ store: "memory" });
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-check", "functions/scheduler/main.ts"],
+      args: ["run", "-A", "--no-check", "workers/scheduler/main.ts"],
       env: { ...stack.env, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, LOG_LEVEL: "info" },
       stdout: "piped",
       stderr: "piped",

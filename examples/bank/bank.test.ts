@@ -35,7 +35,7 @@ Deno.test({
     const env = { ...stack.env, SWITCHYARD_STATE_DIR: dir };
     const relay = startRelay(relayEnv(stack.db.url, stack.env.SUPABASE_URL, stack.db.name));
     const scheduler = await spawn("scheduler", Deno.execPath(), {
-      args: ["run", "-A", "--no-check", `${root}functions/scheduler/main.ts`],
+      args: ["run", "-A", "--no-check", `${root}workers/scheduler/main.ts`],
       env: { PATH: Deno.env.get("PATH") ?? "", ...env },
       output: "null",
     });

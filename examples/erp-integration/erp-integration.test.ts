@@ -10,7 +10,7 @@ import { spawn } from "../../local/process.ts";
 import { startErpExample } from "./setup.ts";
 import type { FakeErp } from "./erps/server.ts";
 
-const scheduler = new URL("../../functions/scheduler/main.ts", import.meta.url).pathname;
+const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
 
 Deno.test("erp-integration: three connectors deliver work orders; a down ERP's dead letters are delivered by one replay", async () => {
   const stack = await startStack();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { client, startStack } from "../../tests/harness.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
-import { retentionJob } from "../../functions/scheduler/jobs/retention.ts";
+import { retentionJob } from "../../workers/scheduler/jobs/retention.ts";
 import { exampleTenant } from "../_shared/tenant.ts";
 import { load, TENANT } from "./load.ts";
 import { generateLoad, logEvent } from "./load-generator.ts";

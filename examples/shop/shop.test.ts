@@ -12,7 +12,7 @@ import { createLogger } from "../../functions/_shared/log.ts";
 import { type EventRow, envelopeSelect, rowToEvent, toEnvelope } from "../../functions/_shared/events/envelope.ts";
 import { startShop } from "./setup.ts";
 
-const scheduler = new URL("../../functions/scheduler/main.ts", import.meta.url).pathname;
+const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
 const CHAT = "4242";
 
 Deno.test("shop: orders are confirmed or rejected once by two consumer instances, with signed webhooks and a Telegram message", async () => {

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, startStack } from "../../tests/harness.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
-import { rollupsJob } from "../../functions/scheduler/jobs/rollups.ts";
+import { rollupsJob } from "../../workers/scheduler/jobs/rollups.ts";
 import { HOUR_MS } from "../../functions/_shared/metrics/tenant.ts";
 import { exampleTenant } from "../_shared/tenant.ts";
 import { load, TENANT } from "./load.ts";

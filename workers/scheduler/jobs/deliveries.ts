@@ -3,8 +3,8 @@
  * until nothing is due, then it sleeps until the next due time. Nothing polls while idle.
  */
 import type { Job } from "../jobs.ts";
-import type { AppContext } from "../../_shared/context.ts";
-import { DeliveryWorker, type WorkerOptions } from "../../_shared/delivery/worker.ts";
+import type { AppContext } from "../../../functions/_shared/context.ts";
+import { DeliveryWorker, type WorkerOptions } from "../../../functions/_shared/delivery/worker.ts";
 
 const workers = new WeakMap<AppContext, DeliveryWorker>();
 

@@ -3,7 +3,7 @@
  * Where pg_cron runs `switchyard.run_retention()` (see the relay migration), this job stands aside.
  */
 import type { Job } from "../jobs.ts";
-import type { Sql } from "../../_shared/db.ts";
+import type { Sql } from "../../../functions/_shared/db.ts";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

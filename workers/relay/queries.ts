@@ -1,6 +1,6 @@
 /** The relay's SQL on its ordinary (non-replication) connection. */
 import type postgres from "postgres";
-import { envelopeSelect, type EventRow } from "../_shared/events/envelope.ts";
+import { envelopeSelect, type EventRow } from "../../functions/_shared/events/envelope.ts";
 
 type Sql = postgres.Sql | postgres.TransactionSql;
 

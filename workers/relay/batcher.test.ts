@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { LoggedEvent } from "../_shared/events/envelope.ts";
+import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
 import { Batcher } from "./batcher.ts";
 
 const events = (n: number, from = 1) => Array.from({ length: n }, (_, i) => ({ seq: from + i }) as LoggedEvent);

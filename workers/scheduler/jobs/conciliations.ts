@@ -4,10 +4,10 @@
  * loses none.
  */
 import type { Job } from "../jobs.ts";
-import type { AppContext } from "../../_shared/context.ts";
-import { conciliateDue } from "../../_shared/dtos/conciliator.ts";
-import { CONCILIATIONS_CHANNEL, nextDueAt } from "../../_shared/dtos/conciliations.ts";
-import type { ConciliationPolicy } from "../../_shared/dtos/policy.ts";
+import type { AppContext } from "../../../functions/_shared/context.ts";
+import { conciliateDue } from "../../../functions/_shared/dtos/conciliator.ts";
+import { CONCILIATIONS_CHANNEL, nextDueAt } from "../../../functions/_shared/dtos/conciliations.ts";
+import type { ConciliationPolicy } from "../../../functions/_shared/dtos/policy.ts";
 
 const BATCH = 50;
 

@@ -4,7 +4,7 @@
  * over at a time in commit order, and acknowledges a transaction's end LSN only after every event of
  * it was accepted. So a crash replays from the last accepted transaction, never skips one.
  */
-import { type EventRow, type LoggedEvent, rowToEvent } from "../_shared/events/envelope.ts";
+import { type EventRow, type LoggedEvent, rowToEvent } from "../../functions/_shared/events/envelope.ts";
 import { Batcher } from "./batcher.ts";
 import { decodeCopyData, type Lsn, type Relation, standbyStatus } from "./pgoutput.ts";
 

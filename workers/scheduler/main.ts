@@ -1,9 +1,9 @@
 /** The scheduler process: runs every job in jobs.ts until SIGINT/SIGTERM, then stops cleanly. */
-import { loadConfigOrExit } from "../_shared/config.ts";
-import { createContext } from "../_shared/context.ts";
+import { loadConfigOrExit } from "../../functions/_shared/config.ts";
+import { createContext } from "../../functions/_shared/context.ts";
 import { jobs } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
-import { exitWithParent } from "../_shared/lifecycle.ts";
+import { exitWithParent } from "../../functions/_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("scheduler");
 const ctx = createContext(config, { component: "scheduler" });

@@ -1,5 +1,5 @@
 import type { Job } from "../jobs.ts";
-import { rollUp, untilNextHour } from "../../_shared/metrics/rollups.ts";
+import { rollUp, untilNextHour } from "../../../functions/_shared/metrics/rollups.ts";
 
 /** At each hour boundary (plus grace): roll up the hours not stored yet and judge them for anomalies. */
 export const rollupsJob: Job = {

@@ -3,10 +3,10 @@
  * key, retried with capped backoff until it is accepted or the session is aborted. Events wait
  * safely in the slot meanwhile, and the pipeline is idempotent by event id, so retrying is harmless.
  */
-import type { Clock } from "../_shared/clock.ts";
-import type { Logger } from "../_shared/log.ts";
-import type { LoggedEvent } from "../_shared/events/envelope.ts";
-import { retryDelayMs } from "../_shared/retry.ts";
+import type { Clock } from "../../functions/_shared/clock.ts";
+import type { Logger } from "../../functions/_shared/log.ts";
+import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
+import { retryDelayMs } from "../../functions/_shared/retry.ts";
 
 export interface HandoverTarget {
   url: string;

@@ -1,5 +1,5 @@
 import type { Job } from "../jobs.ts";
-import { evaluateAlerts } from "../../_shared/metrics/alerts.ts";
+import { evaluateAlerts } from "../../../functions/_shared/metrics/alerts.ts";
 
 /** Every 15 s: sample relay lag and turn conditions (lag, error rate, dead letters, breakers, conciliations) into alert events. */
 export const alertsJob: Job = {

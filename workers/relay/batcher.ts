@@ -3,7 +3,7 @@
  * A batch carries the end LSN of the last transaction it completes: only that may be acknowledged
  * to the slot, so a transaction split across batches is acknowledged after its last part.
  */
-import type { LoggedEvent } from "../_shared/events/envelope.ts";
+import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
 import type { Lsn } from "./pgoutput.ts";
 
 export interface CommittedTx {

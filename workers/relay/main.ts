@@ -2,13 +2,13 @@
  * The relay process: streams new events from the permanent logical slot and hands them to the
  * pipeline in batches; reconnects with backoff when Postgres goes away; SIGINT/SIGTERM stop it.
  */
-import { loadConfigOrExit } from "../_shared/config.ts";
-import { createLogger } from "../_shared/log.ts";
-import { systemClock } from "../_shared/clock.ts";
+import { loadConfigOrExit } from "../../functions/_shared/config.ts";
+import { createLogger } from "../../functions/_shared/log.ts";
+import { systemClock } from "../../functions/_shared/clock.ts";
 import { pipelineBatchUrl } from "./handover.ts";
-import { retryDelayMs } from "../_shared/retry.ts";
+import { retryDelayMs } from "../../functions/_shared/retry.ts";
 import { runSession } from "./session.ts";
-import { exitWithParent } from "../_shared/lifecycle.ts";
+import { exitWithParent } from "../../functions/_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("relay");
 const relayId = crypto.randomUUID();

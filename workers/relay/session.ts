@@ -5,10 +5,10 @@
  */
 import type { Duplex } from "node:stream";
 import postgres from "postgres";
-import type { Config } from "../_shared/config.ts";
-import type { Logger } from "../_shared/log.ts";
-import type { Clock } from "../_shared/clock.ts";
-import { rowToEvent } from "../_shared/events/envelope.ts";
+import type { Config } from "../../functions/_shared/config.ts";
+import type { Logger } from "../../functions/_shared/log.ts";
+import type { Clock } from "../../functions/_shared/clock.ts";
+import { rowToEvent } from "../../functions/_shared/events/envelope.ts";
 import { handOver, type HandoverTarget } from "./handover.ts";
 import { StreamConsumer } from "./consumer.ts";
 import { formatLsn, type Lsn, parseLsn } from "./pgoutput.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { AppContext } from "../_shared/context.ts";
-import { createLogger } from "../_shared/log.ts";
+import type { AppContext } from "../../functions/_shared/context.ts";
+import { createLogger } from "../../functions/_shared/log.ts";
 import type { Job } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
 

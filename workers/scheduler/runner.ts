@@ -3,8 +3,8 @@
  * its `listen` (a wake during a run means run again at once). One job's runs never overlap; a
  * failure is logged and retried with backoff. `stop()` wakes every sleeper and waits for runs to end.
  */
-import type { AppContext } from "../_shared/context.ts";
-import { retryDelayMs } from "../_shared/retry.ts";
+import type { AppContext } from "../../functions/_shared/context.ts";
+import { retryDelayMs } from "../../functions/_shared/retry.ts";
 import type { Job } from "./jobs.ts";
 
 /** setTimeout's ceiling; longer delays just wake once more and sleep again. */

@@ -2,7 +2,7 @@
  * What the scheduler runs. A job does one round of work and says when it wants to run again;
  * `wake` lets a job be woken early (e.g. by LISTEN/NOTIFY) so nothing polls while idle.
  */
-import type { AppContext } from "../_shared/context.ts";
+import type { AppContext } from "../../functions/_shared/context.ts";
 import { retentionJob } from "./jobs/retention.ts";
 import { deliveriesJob } from "./jobs/deliveries.ts";
 import { conciliationsJob } from "./jobs/conciliations.ts";
