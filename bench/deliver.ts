@@ -12,7 +12,13 @@ import { createLogger } from "../functions/_shared/log.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
-import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent, toEnvelope } from "../functions/_shared/events/envelope.ts";
+import {
+  envelopeSelect,
+  type EventRow,
+  type LoggedEvent,
+  rowToEvent,
+  toEnvelope,
+} from "../functions/_shared/events/envelope.ts";
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
 import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
@@ -30,7 +36,11 @@ if (Deno.args[0] === "--receiver") {
   let count = 0;
   let arrived: Record<string, number> = {};
   const now = () => performance.timeOrigin + performance.now();
-  const srv = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: ({ port }) => console.log(port) }, async (req) => {
+  const srv = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.log(port),
+  }, async (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/stats") return Response.json({ count });
     if (path === "/arrivals") return Response.json(arrived);
@@ -49,7 +59,9 @@ if (Deno.args[0] === "--receiver") {
 }
 
 const receiverProcess = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"], stdout: "piped", stderr: "inherit",
+  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"],
+  stdout: "piped",
+  stderr: "inherit",
 }).spawn();
 const receiverUrl = await (async () => {
   const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -57,7 +69,8 @@ const receiverUrl = await (async () => {
   reader.releaseLock();
   return `http://127.0.0.1:${value!.trim()}`;
 })();
-const receiverGet = async <T>(path: string): Promise<T> => await (await fetch(`${receiverUrl}${path}`)).json() as T;
+const receiverGet = async <T>(path: string): Promise<T> =>
+  await (await fetch(`${receiverUrl}${path}`)).json() as T;
 const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Waits until the receiver counted `count` requests; polls its stats every 20 ms. */
@@ -69,31 +82,68 @@ async function until(count: number, timeoutMs: number): Promise<void> {
   }
 }
 
-async function appendBatch(sql: Sql, tenant: string, n: number, offset: number): Promise<LoggedEvent[]> {
-  const appended = await appendEvents(sql, Array.from({ length: n }, (_, i) => ({
-    tenant, type: "order.confirmed", entity: { type: "order", id: `o-${offset + i}` }, data: { status: "CONFIRMED", total: 42 },
-  })));
+async function appendBatch(
+  sql: Sql,
+  tenant: string,
+  n: number,
+  offset: number,
+): Promise<LoggedEvent[]> {
+  const appended = await appendEvents(
+    sql,
+    Array.from({ length: n }, (_, i) => ({
+      tenant,
+      type: "order.confirmed",
+      entity: { type: "order", id: `o-${offset + i}` },
+      data: { status: "CONFIRMED", total: 42 },
+    })),
+  );
   const rows = await sql<EventRow[]>`select ${sql.unsafe(envelopeSelect)} from switchyard.events e
     where e.id = any(${appended.map((a) => a.id)}::text[]) order by e.seq`;
   return rows.map(rowToEvent);
 }
 
 const db = await testDatabase();
-const env = { DATABASE_URL: db.url, SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789", SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1", SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)), LOG_LEVEL: "error", DB_POOL_SIZE: "20" };
+const env = {
+  DATABASE_URL: db.url,
+  SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789",
+  SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
+  SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)),
+  LOG_LEVEL: "error",
+  DB_POOL_SIZE: "20",
+};
 const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
 const rows: Record<string, string | number>[] = [];
 try {
   const tenants = ["bench-a", "bench-b"];
   for (const t of tenants) await createTenant(ctx.sql, t, t);
   for (let i = 0; i < ENDPOINTS; i++) {
-    await createEndpoint(ctx, endpointInputSchema.parse({ tenant: "bench-a", url: `${receiverUrl}/e${i}`, events: ["order.*"] }));
+    await createEndpoint(
+      ctx,
+      endpointInputSchema.parse({
+        tenant: "bench-a",
+        url: `${receiverUrl}/e${i}`,
+        events: ["order.*"],
+      }),
+    );
   }
-  await createEndpoint(ctx, endpointInputSchema.parse({ tenant: "bench-b", url: `${receiverUrl}/steady`, events: ["order.*"] }));
+  await createEndpoint(
+    ctx,
+    endpointInputSchema.parse({
+      tenant: "bench-b",
+      url: `${receiverUrl}/steady`,
+      events: ["order.*"],
+    }),
+  );
 
   // 1. Throughput: route THROUGHPUT_EVENTS × 10 deliveries, then let one worker drain them.
   const all: LoggedEvent[] = [];
   for (let off = 0; off < THROUGHPUT_EVENTS; off += 500) {
-    const events = await appendBatch(ctx.sql, "bench-a", Math.min(500, THROUGHPUT_EVENTS - off), off);
+    const events = await appendBatch(
+      ctx.sql,
+      "bench-a",
+      Math.min(500, THROUGHPUT_EVENTS - off),
+      off,
+    );
     await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
     all.push(...events);
   }
@@ -104,13 +154,26 @@ try {
   await until(total, 300_000);
   const swSeconds = (performance.now() - started) / 1000;
   const swRate = total / swSeconds;
-  rows.push({ system: "switchyard", scenario: `throughput, ${ENDPOINTS} endpoints`, deliveries: total, seconds: swSeconds, "deliveries/s": Math.round(swRate) });
+  rows.push({
+    system: "switchyard",
+    scenario: `throughput, ${ENDPOINTS} endpoints`,
+    deliveries: total,
+    seconds: swSeconds,
+    "deliveries/s": Math.round(swRate),
+  });
 
   // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit) every 20 ms.
   const swLatency = await steady(async (events) => {
     await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
   });
-  rows.push({ system: "switchyard", scenario: `${RATE} events/s, commit→delivered`, deliveries: swLatency.n, "p50 ms": swLatency.p50, "p99 ms": swLatency.p99, "max ms": swLatency.max });
+  rows.push({
+    system: "switchyard",
+    scenario: `${RATE} events/s, commit→delivered`,
+    deliveries: swLatency.n,
+    "p50 ms": swLatency.p50,
+    "p99 ms": swLatency.p99,
+    "max ms": swLatency.max,
+  });
   await worker.stop();
 
   // 3. graphile-worker: the same two workloads, one job per delivery.
@@ -118,35 +181,73 @@ try {
   await utils.migrate();
   const task = async (payload: unknown) => {
     const p = payload as { url: string; event: unknown };
-    const res = await fetch(p.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(p.event) });
+    const res = await fetch(p.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(p.event),
+    });
     await res.body?.cancel();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   };
   const endpointsA = Array.from({ length: ENDPOINTS }, (_, i) => `${receiverUrl}/e${i}`);
   for (let off = 0; off < all.length; off += 200) {
-    await utils.addJobs(all.slice(off, off + 200).flatMap((e) => endpointsA.map((url) => ({ identifier: "deliver", payload: { url, event: toEnvelope(e) } }))));
+    await utils.addJobs(
+      all.slice(off, off + 200).flatMap((e) =>
+        endpointsA.map((url) => ({ identifier: "deliver", payload: { url, event: toEnvelope(e) } }))
+      ),
+    );
   }
   await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
   started = performance.now();
   const runner = await runGraphile({
-    connectionString: db.url, concurrency: 50, maxPoolSize: 20, noHandleSignals: true, pollInterval: 2000,
-    taskList: { deliver: task }, logger: quietLogger(),
+    connectionString: db.url,
+    concurrency: 50,
+    maxPoolSize: 20,
+    noHandleSignals: true,
+    pollInterval: 2000,
+    taskList: { deliver: task },
+    logger: quietLogger(),
   });
   await until(total, 600_000);
   const gwSeconds = (performance.now() - started) / 1000;
   const gwRate = total / gwSeconds;
-  rows.push({ system: "graphile-worker", scenario: `throughput, ${ENDPOINTS} endpoints`, deliveries: total, seconds: gwSeconds, "deliveries/s": Math.round(gwRate) });
-  const gwLatency = await steady(async (events) => {
-    await utils.addJobs(events.map((e) => ({ identifier: "deliver", payload: { url: `${receiverUrl}/steady`, event: toEnvelope(e) } })));
+  rows.push({
+    system: "graphile-worker",
+    scenario: `throughput, ${ENDPOINTS} endpoints`,
+    deliveries: total,
+    seconds: gwSeconds,
+    "deliveries/s": Math.round(gwRate),
   });
-  rows.push({ system: "graphile-worker", scenario: `${RATE} events/s, commit→delivered`, deliveries: gwLatency.n, "p50 ms": gwLatency.p50, "p99 ms": gwLatency.p99, "max ms": gwLatency.max });
+  const gwLatency = await steady(async (events) => {
+    await utils.addJobs(
+      events.map((e) => ({
+        identifier: "deliver",
+        payload: { url: `${receiverUrl}/steady`, event: toEnvelope(e) },
+      })),
+    );
+  });
+  rows.push({
+    system: "graphile-worker",
+    scenario: `${RATE} events/s, commit→delivered`,
+    deliveries: gwLatency.n,
+    "p50 ms": gwLatency.p50,
+    "p99 ms": gwLatency.p99,
+    "max ms": gwLatency.max,
+  });
   await runner.stop();
   await utils.release();
 
   const ratio = swRate / gwRate;
-  await report("deliver", rows, { throughputRatio: ratio, targets: { deliveriesPerSecond: 3000, p99Ms: 250 } });
+  await report("deliver", rows, {
+    throughputRatio: ratio,
+    targets: { deliveriesPerSecond: 3000, p99Ms: 250 },
+  });
   console.log(`\nthroughput ratio switchyard / graphile-worker: ${ratio.toFixed(2)}×`);
-  console.log(`targets: ≥3000 deliveries/s ${swRate >= 3000 ? "met" : "MISSED"}; p99 < 250 ms ${swLatency.p99 < 250 ? "met" : "MISSED"}; ahead of graphile-worker ${ratio > 1 ? "met" : "MISSED"}`);
+  console.log(
+    `targets: ≥3000 deliveries/s ${swRate >= 3000 ? "met" : "MISSED"}; p99 < 250 ms ${
+      swLatency.p99 < 250 ? "met" : "MISSED"
+    }; ahead of graphile-worker ${ratio > 1 ? "met" : "MISSED"}`,
+  );
 } finally {
   await ctx.close();
   receiverProcess.kill("SIGTERM");

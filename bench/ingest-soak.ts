@@ -8,7 +8,7 @@ import { report } from "./stats.ts";
 import { freePort, waitForPort } from "../local/ports.ts";
 import { startBridge } from "../local/bridge.ts";
 import { spawn } from "../local/process.ts";
-import { SERVICE_KEY, seedTenant, testDatabase } from "../tests/harness.ts";
+import { seedTenant, SERVICE_KEY, testDatabase } from "../tests/harness.ts";
 import { generateLoad } from "../examples/event-ingest/load-generator.ts";
 
 const arg = (name: string, fallback: number) =>
@@ -23,7 +23,11 @@ const DEDUP = arg("dedup", 1) !== 0;
 const root = new URL("..", import.meta.url).pathname;
 
 const db = await testDatabase();
-const bridge = await startBridge({ port: freePort(), redisPort: Number(Deno.env.get("SWITCHYARD_TEST_REDIS_PORT")), token: "soak-token" });
+const bridge = await startBridge({
+  port: freePort(),
+  redisPort: Number(Deno.env.get("SWITCHYARD_TEST_REDIS_PORT")),
+  token: "soak-token",
+});
 const port = freePort();
 const env = {
   PATH: Deno.env.get("PATH") ?? "",
@@ -39,19 +43,44 @@ const env = {
   LOG_LEVEL: "warn",
 };
 const children = [
-  await spawn("functions", Deno.execPath(), { args: ["run", "-A", `${root}local/serve.ts`], env, output: "inherit" }),
+  await spawn("functions", Deno.execPath(), {
+    args: ["run", "-A", `${root}local/serve.ts`],
+    env,
+    output: "inherit",
+  }),
 ];
 try {
   await waitForPort(port);
-  if (RELAY) children.push(await spawn("relay", Deno.execPath(), { args: ["run", "-A", `${root}workers/relay/main.ts`], env, output: "inherit" }));
+  if (RELAY) {
+    children.push(
+      await spawn("relay", Deno.execPath(), {
+        args: ["run", "-A", `${root}workers/relay/main.ts`],
+        env,
+        output: "inherit",
+      }),
+    );
+  }
   const { slug, key } = await seedTenant(db.sql, "soak");
   const base = `http://127.0.0.1:${port}/functions/v1`;
-  const run = await generateLoad({ base, key, rate: RATE, seconds: SECONDS, clients: CLIENTS, dedup: DEDUP });
+  const run = await generateLoad({
+    base,
+    key,
+    rate: RATE,
+    seconds: SECONDS,
+    clients: CLIENTS,
+    dedup: DEDUP,
+  });
   const [{ stored }] = await db.sql<{ stored: number }[]>`
     select count(*)::int as stored from switchyard.events where tenant = ${slug} and metadata->>'run' = ${run.runId}`;
-  const [relay] = await db.sql<{ handed: number }[]>`select handed_over::int as handed from switchyard.relay_state`;
+  const [relay] = await db.sql<
+    { handed: number }[]
+  >`select handed_over::int as handed from switchyard.relay_state`;
 
-  console.log(`\ningest-soak: ${CLIENTS} clients, batches of 100, target ${RATE} events/s for ${SECONDS} s, durable commits, relay ${RELAY ? "streaming" : "off"}, ${DEDUP ? "a dedup key on every event" : "no dedup keys"}`);
+  console.log(
+    `\ningest-soak: ${CLIENTS} clients, batches of 100, target ${RATE} events/s for ${SECONDS} s, durable commits, relay ${
+      RELAY ? "streaming" : "off"
+    }, ${DEDUP ? "a dedup key on every event" : "no dedup keys"}`,
+  );
   await report("ingest-soak", [{
     "target events/s": RATE,
     "achieved events/s": Math.round(run.eventsPerSecond),
@@ -62,10 +91,25 @@ try {
     lost: run.accepted - stored,
     retries: run.retries,
     "relay handed over": relay?.handed ?? 0,
-  }], { rate: RATE, seconds: SECONDS, clients: CLIENTS, relay: RELAY, dedup: DEDUP, loadavg: Deno.loadavg() });
+  }], {
+    rate: RATE,
+    seconds: SECONDS,
+    clients: CLIENTS,
+    relay: RELAY,
+    dedup: DEDUP,
+    loadavg: Deno.loadavg(),
+  });
   const met = run.eventsPerSecond >= RATE * 0.98;
-  console.log(`machine load average during the run: ${Deno.loadavg().map((l) => l.toFixed(1)).join(" ")} on ${navigator.hardwareConcurrency} cores`);
-  console.log(`target: ${RATE} events/s sustained (${met ? "met" : "NOT met"}), nothing lost (${stored === run.accepted ? "met" : "NOT met"})`);
+  console.log(
+    `machine load average during the run: ${
+      Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+    } on ${navigator.hardwareConcurrency} cores`,
+  );
+  console.log(
+    `target: ${RATE} events/s sustained (${met ? "met" : "NOT met"}), nothing lost (${
+      stored === run.accepted ? "met" : "NOT met"
+    })`,
+  );
   if (stored !== run.accepted) Deno.exitCode = 1;
 } finally {
   for (const child of children.reverse()) await child.stop();

@@ -20,7 +20,10 @@ const CLIENTS = arg("clients", 8);
 const BATCH = 100;
 const ENTITIES = arg("entities", 20_000);
 const root = new URL("..", import.meta.url).pathname;
-const env = (name: string) => Deno.env.get(name) ?? (() => { throw new Error(`${name} unset: run through npm run bench`); })();
+const env = (name: string) =>
+  Deno.env.get(name) ?? (() => {
+    throw new Error(`${name} unset: run through npm run bench`);
+  })();
 
 const dbName = `bench_ingest_${Date.now()}`;
 const admin = postgres(env("SWITCHYARD_TEST_PG_URL"), { max: 1, onnotice: () => {} });
@@ -34,7 +37,12 @@ function randomEvents(): Record<string, unknown>[] {
   return Array.from({ length: BATCH }, (_, i) => ({
     type: i % 3 === 0 ? "order.confirmed" : "order.updated",
     entity: { type: "order", id: `o-${Math.floor(Math.random() * ENTITIES)}` },
-    data: { total: Math.round(Math.random() * 100_000) / 100, currency: "EUR", lines: [{ sku: "sku-1", qty: 2 }], note: "x".repeat(80) },
+    data: {
+      total: Math.round(Math.random() * 100_000) / 100,
+      currency: "EUR",
+      lines: [{ sku: "sku-1", qty: 2 }],
+      note: "x".repeat(80),
+    },
     metadata: { source: "bench" },
   }));
 }
@@ -65,7 +73,11 @@ async function emptyLog() {
 }
 
 // 1. Over HTTP.
-const bridge = await startBridge({ port: freePort(), redisPort: Number(env("SWITCHYARD_TEST_REDIS_PORT")), token: "bench-token" });
+const bridge = await startBridge({
+  port: freePort(),
+  redisPort: Number(env("SWITCHYARD_TEST_REDIS_PORT")),
+  token: "bench-token",
+});
 const port = freePort();
 const functions = await spawn("functions", Deno.execPath(), {
   args: ["run", "-A", "local/serve.ts"],
@@ -90,7 +102,10 @@ try {
   const url = `http://127.0.0.1:${port}/functions/v1/api/events`;
   const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
   // Warm-up: connections, the auth cache, JIT.
-  for (let i = 0; i < 20; i++) await (await fetch(url, { method: "POST", headers, body: bodies[i % bodies.length] })).body?.cancel();
+  for (let i = 0; i < 20; i++) {
+    await (await fetch(url, { method: "POST", headers, body: bodies[i % bodies.length] })).body
+      ?.cancel();
+  }
   await emptyLog();
 
   let refused = 0;
@@ -103,9 +118,21 @@ try {
     }
     return body.accepted.length;
   });
-  const [{ count: stored }] = await sql<{ count: number }[]>`select count(*)::int as count from switchyard.events`;
-  if (stored !== http.events || refused) throw new Error(`HTTP accepted ${http.events} events but ${stored} are stored; ${refused} refused`);
-  rows.push({ path: "HTTP POST /api/events", "events/s": Math.round(http.eventsPerSec), "batch p50 ms": http.latency.p50, "batch p99 ms": http.latency.p99, batches: http.latency.n });
+  const [{ count: stored }] = await sql<
+    { count: number }[]
+  >`select count(*)::int as count from switchyard.events`;
+  if (stored !== http.events || refused) {
+    throw new Error(
+      `HTTP accepted ${http.events} events but ${stored} are stored; ${refused} refused`,
+    );
+  }
+  rows.push({
+    path: "HTTP POST /api/events",
+    "events/s": Math.round(http.eventsPerSec),
+    "batch p50 ms": http.latency.p50,
+    "batch p99 ms": http.latency.p99,
+    batches: http.latency.n,
+  });
 } finally {
   await functions.stop();
   await bridge.stop();
@@ -113,26 +140,56 @@ try {
 
 // 2. Straight SQL through the one append path, same batches as the handler sends them.
 const appendBatches = batches.map((b) =>
-  JSON.stringify(b.map((e) => ({ tenant, type: e.type, entity_type: (e.entity as { type: string }).type, entity_id: (e.entity as { id: string }).id, occurred_at: null, dedup_key: null, expected_version: null, correlation_id: "bench", causation_id: null, data: e.data, metadata: e.metadata })))
+  JSON.stringify(b.map((e) => ({
+    tenant,
+    type: e.type,
+    entity_type: (e.entity as { type: string }).type,
+    entity_id: (e.entity as { id: string }).id,
+    occurred_at: null,
+    dedup_key: null,
+    expected_version: null,
+    correlation_id: "bench",
+    causation_id: null,
+    data: e.data,
+    metadata: e.metadata,
+  })))
 );
 await emptyLog();
 const raw = await drive(async (i) => {
-  const r = await sql.unsafe("select id, version, duplicate from switchyard.append_events($1::text::jsonb)", [appendBatches[i]]);
+  const r = await sql.unsafe(
+    "select id, version, duplicate from switchyard.append_events($1::text::jsonb)",
+    [appendBatches[i]],
+  );
   return r.length;
 });
-rows.push({ path: "SQL append_events()", "events/s": Math.round(raw.eventsPerSec), "batch p50 ms": raw.latency.p50, "batch p99 ms": raw.latency.p99, batches: raw.latency.n });
+rows.push({
+  path: "SQL append_events()",
+  "events/s": Math.round(raw.eventsPerSec),
+  "batch p50 ms": raw.latency.p50,
+  "batch p99 ms": raw.latency.p99,
+  batches: raw.latency.n,
+});
 
 // 3. A plain multi-row INSERT of the same rows (each its own entity at version 1): the floor cost.
 await emptyLog();
 const plain = await drive(async (i) => {
-  const r = await sql.unsafe(`
+  const r = await sql.unsafe(
+    `
     insert into switchyard.events (tenant, type, entity_type, entity_id, version, occurred_at, correlation_id, data, metadata)
     select x.tenant, x.type, x.entity_type, x.entity_id || '-' || gen_random_uuid(), 1, now(), x.correlation_id, x.data, x.metadata
     from jsonb_to_recordset($1::text::jsonb) as x(tenant text, type text, entity_type text, entity_id text, correlation_id text, data jsonb, metadata jsonb)
-    returning id`, [appendBatches[i]]);
+    returning id`,
+    [appendBatches[i]],
+  );
   return r.length;
 });
-rows.push({ path: "SQL plain INSERT", "events/s": Math.round(plain.eventsPerSec), "batch p50 ms": plain.latency.p50, "batch p99 ms": plain.latency.p99, batches: plain.latency.n });
+rows.push({
+  path: "SQL plain INSERT",
+  "events/s": Math.round(plain.eventsPerSec),
+  "batch p50 ms": plain.latency.p50,
+  "batch p99 ms": plain.latency.p99,
+  batches: plain.latency.n,
+});
 
 await sql.end();
 const cleanup = postgres(env("SWITCHYARD_TEST_PG_URL"), { max: 1, onnotice: () => {} });
@@ -145,7 +202,19 @@ const ratios = {
   "HTTP / plain INSERT": httpRate / plain.eventsPerSec,
   "append_events / plain INSERT": raw.eventsPerSec / plain.eventsPerSec,
 };
-console.log(`\ningest: ${CLIENTS} clients, batches of ${BATCH}, ${SECONDS} s per phase, durable commits`);
-await report("ingest", rows, { clients: CLIENTS, batch: BATCH, seconds: SECONDS, ratios, medianBatchMs: median(rows.map((r) => Number(r["batch p50 ms"]))) });
+console.log(
+  `\ningest: ${CLIENTS} clients, batches of ${BATCH}, ${SECONDS} s per phase, durable commits`,
+);
+await report("ingest", rows, {
+  clients: CLIENTS,
+  batch: BATCH,
+  seconds: SECONDS,
+  ratios,
+  medianBatchMs: median(rows.map((r) => Number(r["batch p50 ms"]))),
+});
 for (const [k, v] of Object.entries(ratios)) console.log(`${k}: ${v.toFixed(2)}`);
-console.log(`target: >= 20000 events/s over HTTP (${httpRate >= 20_000 ? "met" : "NOT met"}), >= 0.70 of append_events (${ratios["HTTP / append_events"] >= 0.7 ? "met" : "NOT met"})`);
+console.log(
+  `target: >= 20000 events/s over HTTP (${
+    httpRate >= 20_000 ? "met" : "NOT met"
+  }), >= 0.70 of append_events (${ratios["HTTP / append_events"] >= 0.7 ? "met" : "NOT met"})`,
+);

@@ -10,7 +10,13 @@ import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
-import { recordingPipeline, relayEnv, startRelay, waitFor, writeEvents } from "../tests/relay_support.ts";
+import {
+  recordingPipeline,
+  relayEnv,
+  startRelay,
+  waitFor,
+  writeEvents,
+} from "../tests/relay_support.ts";
 import { seedTenant, SERVICE_KEY } from "../tests/harness.ts";
 import { report, summarize } from "./stats.ts";
 
@@ -28,7 +34,11 @@ const rows: Record<string, string | number>[] = [];
   const relay = startRelay(relayEnv(db.url, pipeline.url, db.name, { LOG_LEVEL: "warn" }));
   try {
     const { slug } = await seedTenant(db.sql);
-    await appendEvents(db.sql, [{ tenant: slug, type: "bench.warmup", entity: { type: "bench", id: "w" } }]);
+    await appendEvents(db.sql, [{
+      tenant: slug,
+      type: "bench.warmup",
+      entity: { type: "bench", id: "w" },
+    }]);
     await waitFor(() => pipeline.count() === 1, 30_000, "the relay to stream");
     const committed = new Map<string, number>();
     const interval = 1_000 / (RATE / PER_COMMIT);
@@ -36,19 +46,33 @@ const rows: Record<string, string | number>[] = [];
     for (let k = 0; k < SECONDS * RATE / PER_COMMIT; k++) {
       const wait = start + k * interval - now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const accepted = await appendEvents(db.sql, Array.from({ length: PER_COMMIT }, (_, i) => ({
-        tenant: slug, type: "order.updated", entity: { type: "order", id: `o-${(k * PER_COMMIT + i) % 500}` }, data: { k, i },
-      })));
+      const accepted = await appendEvents(
+        db.sql,
+        Array.from({ length: PER_COMMIT }, (_, i) => ({
+          tenant: slug,
+          type: "order.updated",
+          entity: { type: "order", id: `o-${(k * PER_COMMIT + i) % 500}` },
+          data: { k, i },
+        })),
+      );
       const at = now();
       for (const a of accepted) committed.set(a.id, at);
     }
     const elapsed = (now() - start) / 1000;
     await waitFor(() => pipeline.count() >= committed.size + 1, 30_000, "every event handed over");
-    const latencies = pipeline.arrivals.filter((a) => committed.has(a.id)).map((a) => a.at - committed.get(a.id)!);
+    const latencies = pipeline.arrivals.filter((a) => committed.has(a.id)).map((a) =>
+      a.at - committed.get(a.id)!
+    );
     const s = summarize(latencies);
     rows.push({
-      scenario: `steady ${RATE}/s for ${SECONDS}s`, events: s.n, "written/s": Math.round(committed.size / elapsed),
-      "p50 ms": s.p50, "p95 ms": s.p95, "p99 ms": s.p99, "max ms": s.max, batches: pipeline.batches.length - 1,
+      scenario: `steady ${RATE}/s for ${SECONDS}s`,
+      events: s.n,
+      "written/s": Math.round(committed.size / elapsed),
+      "p50 ms": s.p50,
+      "p95 ms": s.p95,
+      "p99 ms": s.p99,
+      "max ms": s.max,
+      batches: pipeline.batches.length - 1,
     });
   } finally {
     await relay.kill("SIGTERM");
@@ -58,14 +82,23 @@ const rows: Record<string, string | number>[] = [];
 }
 
 /** Fills a backlog while no relay runs, then times the drain from first to last hand-over. */
-async function drain(label: string, target: (db: Awaited<ReturnType<typeof testDatabase>>) => Promise<{ url: string; count: () => Promise<number>; stop: () => Promise<void> }>) {
+async function drain(
+  label: string,
+  target: (
+    db: Awaited<ReturnType<typeof testDatabase>>,
+  ) => Promise<{ url: string; count: () => Promise<number>; stop: () => Promise<void> }>,
+) {
   const db = await testDatabase();
   const sink = await target(db);
   const env = relayEnv(db.url, sink.url, db.name, { LOG_LEVEL: "warn" });
   let relay = startRelay(env);
   try {
     const { slug } = await seedTenant(db.sql);
-    await appendEvents(db.sql, [{ tenant: slug, type: "bench.warmup", entity: { type: "bench", id: "w" } }]);
+    await appendEvents(db.sql, [{
+      tenant: slug,
+      type: "bench.warmup",
+      entity: { type: "bench", id: "w" },
+    }]);
     await waitFor(async () => (await sink.count()) >= 1, 30_000, "the relay to stream");
     await relay.kill("SIGTERM");
     await writeEvents(db.sql, slug, { total: BACKLOG, writers: 4, batch: 500, entities: 5_000 });
@@ -73,7 +106,12 @@ async function drain(label: string, target: (db: Awaited<ReturnType<typeof testD
     relay = startRelay(env);
     await waitFor(async () => (await sink.count()) >= BACKLOG + 1, 300_000, "the backlog to drain");
     const seconds = (now() - started) / 1000;
-    rows.push({ scenario: `${label}: ${BACKLOG} backlog`, events: BACKLOG, "events/s": Math.round(BACKLOG / seconds), "drain s": seconds });
+    rows.push({
+      scenario: `${label}: ${BACKLOG} backlog`,
+      events: BACKLOG,
+      "events/s": Math.round(BACKLOG / seconds),
+      "drain s": seconds,
+    });
   } finally {
     await relay.kill("SIGTERM");
     await sink.stop();
@@ -89,13 +127,21 @@ await drain("relay → recording pipeline", () => {
 
 // 3. Throughput through the real pipeline function (routing, composition, relay state).
 await drain("relay → pipeline function", (db) => {
-  const config = loadConfig({ DATABASE_URL: db.url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY, SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1", LOG_LEVEL: "error" });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
+    SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
+    LOG_LEVEL: "error",
+  });
   const ctx = createContext(config, { log: createLogger("bench", { level: "error" }) });
   const port = freePort();
   const server = serveFunctions(ctx, port);
   return Promise.resolve({
     url: `http://127.0.0.1:${port}`,
-    count: async () => Number((await db.sql<{ n: string }[]>`select handed_over as n from switchyard.relay_state`)[0].n),
+    count: async () =>
+      Number(
+        (await db.sql<{ n: string }[]>`select handed_over as n from switchyard.relay_state`)[0].n,
+      ),
     stop: async () => {
       await server.shutdown();
       await ctx.close();
@@ -103,5 +149,11 @@ await drain("relay → pipeline function", (db) => {
   });
 });
 
-await report("relay", rows, { rate: RATE, seconds: SECONDS, perCommit: PER_COMMIT, batchSize: 500, batchWaitMs: 50 });
+await report("relay", rows, {
+  rate: RATE,
+  seconds: SECONDS,
+  perCommit: PER_COMMIT,
+  batchSize: 500,
+  batchWaitMs: 50,
+});
 Deno.exit(0);

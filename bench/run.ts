@@ -7,10 +7,14 @@ import { startThrowaway, stopOnSignal } from "../local/throwaway.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const all = [...Deno.readDirSync(`${root}bench`)]
-  .map((e) => e.name).filter((n) => n.endsWith(".ts") && !["run.ts", "stats.ts"].includes(n) && !n.startsWith("_"))
+  .map((e) => e.name).filter((n) =>
+    n.endsWith(".ts") && !["run.ts", "stats.ts"].includes(n) && !n.startsWith("_")
+  )
   .map((n) => n.slice(0, -3)).sort();
 const names = Deno.args.filter((a) => !a.startsWith("-"));
-for (const n of names) if (!all.includes(n)) throw new Error(`no benchmark ${n}; have: ${all.join(", ")}`);
+for (const n of names) {
+  if (!all.includes(n)) throw new Error(`no benchmark ${n}; have: ${all.join(", ")}`);
+}
 
 await Deno.mkdir(`${root}bench/results`, { recursive: true });
 let failed = false;

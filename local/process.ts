@@ -28,7 +28,8 @@ export async function spawn(name: string, command: string, opts: SpawnOptions): 
   }).spawn();
   if (toFile) {
     const file = await Deno.open(opts.output!, { create: true, append: true });
-    const sink = () => new WritableStream<Uint8Array>({ write: async (chunk) => void await file.write(chunk) });
+    const sink = () =>
+      new WritableStream<Uint8Array>({ write: async (chunk) => void await file.write(chunk) });
     void Promise.allSettled([process.stdout.pipeTo(sink()), process.stderr.pipeTo(sink())])
       .then(() => file.close());
   }
@@ -55,10 +56,17 @@ export async function spawn(name: string, command: string, opts: SpawnOptions): 
 }
 
 /** Runs a command to completion; throws with its output when it fails. */
-export async function run(command: string, args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const out = await new Deno.Command(command, { args, cwd: opts.cwd, env: opts.env, stdin: "null" }).output();
+export async function run(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+) {
+  const out = await new Deno.Command(command, { args, cwd: opts.cwd, env: opts.env, stdin: "null" })
+    .output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed (${out.code}): ${text.trim()}`);
+  if (!out.success) {
+    throw new Error(`${command} ${args.join(" ")} failed (${out.code}): ${text.trim()}`);
+  }
   return text;
 }
 
@@ -66,6 +74,12 @@ export async function run(command: string, args: string[], opts: { cwd?: string;
  * Runs as `user` when we are root, since Postgres refuses to run as root. `setpriv` execs in place,
  * so signals reach the command itself.
  */
-export function asUnprivileged(user: string | undefined, command: string, args: string[]): [string, string[]] {
-  return user ? ["setpriv", ["--reuid", user, "--regid", user, "--init-groups", "--", command, ...args]] : [command, args];
+export function asUnprivileged(
+  user: string | undefined,
+  command: string,
+  args: string[],
+): [string, string[]] {
+  return user
+    ? ["setpriv", ["--reuid", user, "--regid", user, "--init-groups", "--", command, ...args]]
+    : [command, args];
 }

@@ -4,7 +4,9 @@ import { type Child, spawn } from "./process.ts";
 import { waitForPort } from "./ports.ts";
 
 export function redisServerPath(): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/bin", "/usr/local/bin"])) {
+  for (
+    const dir of (Deno.env.get("PATH") ?? "").split(":").concat(["/usr/bin", "/usr/local/bin"])
+  ) {
     try {
       if (Deno.statSync(`${dir}/redis-server`).isFile) return `${dir}/redis-server`;
     } catch { /* not here */ }
@@ -19,10 +21,21 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-export async function startRedis(opts: { port: number; dir?: string; logFile?: string }): Promise<RedisServer> {
+export async function startRedis(
+  opts: { port: number; dir?: string; logFile?: string },
+): Promise<RedisServer> {
   const bin = redisServerPath();
   if (!bin) throw new Error("redis-server is not installed");
-  const args = ["--port", String(opts.port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no"];
+  const args = [
+    "--port",
+    String(opts.port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--protected-mode",
+    "no",
+  ];
   if (opts.dir) {
     await Deno.mkdir(opts.dir, { recursive: true });
     await stopOrphan(`${opts.dir}/redis.pid`);
@@ -32,7 +45,12 @@ export async function startRedis(opts: { port: number; dir?: string; logFile?: s
   }
   const child = await spawn("redis", bin, { args, output: opts.logFile ?? "null" });
   await waitForPort(opts.port, 20_000);
-  return { port: opts.port, url: `redis://127.0.0.1:${opts.port}`, child, stop: () => child.stop("SIGTERM") };
+  return {
+    port: opts.port,
+    url: `redis://127.0.0.1:${opts.port}`,
+    child,
+    stop: () => child.stop("SIGTERM"),
+  };
 }
 
 /** A server left on this folder by a stack that was killed outright: stop it, so it can be ours. */
@@ -42,5 +60,7 @@ async function stopOrphan(pidFile: string) {
   if (!cmdline.includes("redis-server")) return;
   Deno.kill(pid, "SIGTERM");
   const deadline = Date.now() + 10_000;
-  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -13,7 +13,9 @@ import { exitWithParent } from "../functions/_shared/lifecycle.ts";
 
 export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
-export function functionsHandler(ctx: AppContext): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
+export function functionsHandler(
+  ctx: AppContext,
+): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
   const apps = {
     api: createApiApp(ctx),
     admin: createAdminApp(ctx),
@@ -25,7 +27,9 @@ export function functionsHandler(ctx: AppContext): (req: Request, info?: Deno.Se
     const m = /^\/functions\/v1\/([a-z-]+)(\/.*)?$/.exec(url.pathname);
     const app = m && apps[m[1] as keyof typeof apps];
     if (!app) {
-      return Response.json({ error: { code: "not_found", message: `no function at ${url.pathname}`, details: [] } }, { status: 404 });
+      return Response.json({
+        error: { code: "not_found", message: `no function at ${url.pathname}`, details: [] },
+      }, { status: 404 });
     }
     url.pathname = `/${m![1]}${m![2] ?? ""}`;
     // The connection info lets handlers see the client address (hono/deno getConnInfo).

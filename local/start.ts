@@ -53,12 +53,17 @@ function supervise(child: Child) {
 try {
   await Deno.mkdir(stateDir, { recursive: true });
   const saved = await readEnvFile(envPath);
-  const env = { ...saved, ...Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([, v]) => v !== "")) };
+  const env = {
+    ...saved,
+    ...Object.fromEntries(Object.entries(Deno.env.toObject()).filter(([, v]) => v !== "")),
+  };
   const firstRun = !saved.SWITCHYARD_DEMO_API_KEY;
 
   env.SUPABASE_URL ??= `http://127.0.0.1:${env.SWITCHYARD_PORT ?? 54321}`;
   env.SUPABASE_SERVICE_ROLE_KEY ??= `sy_service_${randomToken(40)}`;
-  env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+  env.SWITCHYARD_ENCRYPTION_KEY ??= btoa(
+    String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))),
+  );
   env.SWITCHYARD_ALLOW_PRIVATE_TARGETS ??= "1";
   if (flags.example && !existsSync(`${root}examples/${flags.example}/load.ts`)) {
     throw new Error(`no example named ${flags.example} (see examples/)`);
@@ -80,13 +85,29 @@ try {
     if (redisServerPath()) {
       // Not one of the ports the stack is about to bind itself.
       let redisPort = freePort();
-      while ([dbPort, bridgePort, Number(env.SWITCHYARD_PORT ?? 54321)].includes(redisPort)) redisPort = freePort();
-      const redis = await startRedis({ port: redisPort, dir: `${stateDir}/redis`, logFile: `${stateDir}/redis.log` });
+      while ([dbPort, bridgePort, Number(env.SWITCHYARD_PORT ?? 54321)].includes(redisPort)) {
+        redisPort = freePort();
+      }
+      const redis = await startRedis({
+        port: redisPort,
+        dir: `${stateDir}/redis`,
+        logFile: `${stateDir}/redis.log`,
+      });
       stoppers.push(() => redis.stop());
       env.UPSTASH_REDIS_REST_TOKEN = saved.UPSTASH_REDIS_REST_TOKEN ?? randomToken(32);
       env.UPSTASH_REDIS_REST_URL = `http://127.0.0.1:${bridgePort}`;
       const bridge = await spawn("bridge", deno, {
-        args: ["run", "-A", `${root}local/bridge.ts`, "--port", String(bridgePort), "--redis-port", String(redis.port), "--token", env.UPSTASH_REDIS_REST_TOKEN],
+        args: [
+          "run",
+          "-A",
+          `${root}local/bridge.ts`,
+          "--port",
+          String(bridgePort),
+          "--redis-port",
+          String(redis.port),
+          "--token",
+          env.UPSTASH_REDIS_REST_TOKEN,
+        ],
         output: "inherit",
         exitWithParent: true,
       });
@@ -95,7 +116,9 @@ try {
     } else {
       delete env.UPSTASH_REDIS_REST_URL;
       delete env.UPSTASH_REDIS_REST_TOKEN;
-      log.warn("redis-server not found: using the IN-PROCESS fast store (not durable, single process only)");
+      log.warn(
+        "redis-server not found: using the IN-PROCESS fast store (not durable, single process only)",
+      );
     }
   }
 
@@ -120,18 +143,44 @@ try {
   }
 
   const persisted: Record<string, string> = {};
-  for (const k of [
-    "DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN",
-    "SWITCHYARD_ENCRYPTION_KEY", "SWITCHYARD_DEMO_TENANT", "SWITCHYARD_DEMO_API_KEY",
-  ]) if (env[k]) persisted[k] = env[k];
+  for (
+    const k of [
+      "DATABASE_URL",
+      "SUPABASE_URL",
+      "SUPABASE_SERVICE_ROLE_KEY",
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "SWITCHYARD_ENCRYPTION_KEY",
+      "SWITCHYARD_DEMO_TENANT",
+      "SWITCHYARD_DEMO_API_KEY",
+    ]
+  ) if (env[k]) persisted[k] = env[k];
   await writeEnvFile(envPath, persisted);
 
   const childEnv = { ...Deno.env.toObject(), ...env };
   const port = config.SWITCHYARD_PORT;
-  supervise(await spawn("functions", deno, { args: ["run", "-A", `${root}local/serve.ts`], env: childEnv, exitWithParent: true }));
+  supervise(
+    await spawn("functions", deno, {
+      args: ["run", "-A", `${root}local/serve.ts`],
+      env: childEnv,
+      exitWithParent: true,
+    }),
+  );
   await waitForPort(port);
-  supervise(await spawn("relay", deno, { args: ["run", "-A", `${root}workers/relay/main.ts`], env: childEnv, exitWithParent: true }));
-  supervise(await spawn("scheduler", deno, { args: ["run", "-A", `${root}workers/scheduler/main.ts`], env: childEnv, exitWithParent: true }));
+  supervise(
+    await spawn("relay", deno, {
+      args: ["run", "-A", `${root}workers/relay/main.ts`],
+      env: childEnv,
+      exitWithParent: true,
+    }),
+  );
+  supervise(
+    await spawn("scheduler", deno, {
+      args: ["run", "-A", `${root}workers/scheduler/main.ts`],
+      env: childEnv,
+      exitWithParent: true,
+    }),
+  );
 
   const base = `http://127.0.0.1:${port}/functions/v1`;
   console.log(`

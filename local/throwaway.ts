@@ -24,7 +24,9 @@ export async function startThrowaway(opts: { durable?: boolean } = {}): Promise<
   };
   try {
     // Tests trade crash safety for speed; benchmarks measure durable commits.
-    const settings: Record<string, string> = opts.durable ? {} : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
+    const settings: Record<string, string> = opts.durable
+      ? {}
+      : { fsync: "off", synchronous_commit: "off", full_page_writes: "off" };
     const cluster = await startCluster({ dir: `${tmp}/pg`, port: freePort(), settings });
     stops.push(() => cluster.stop());
     const redis = await startRedis({ port: freePort() });

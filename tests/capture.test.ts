@@ -4,15 +4,23 @@ import { seedTenant, testDatabase } from "./harness.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
 
 const count = async (sql: import("../functions/_shared/db.ts").Sql, tenant: string) =>
-  (await sql<{ n: number }[]>`select count(*)::int as n from switchyard.events where tenant = ${tenant}`)[0].n;
+  (await sql<
+    { n: number }[]
+  >`select count(*)::int as n from switchyard.events where tenant = ${tenant}`)[0].n;
 
 Deno.test("50 concurrent appenders on one entity get versions exactly 1..50", async () => {
   const db = await testDatabase();
   try {
     const { slug } = await seedTenant(db.sql);
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      appendEvents(db.sql, [{ tenant: slug, type: "order.updated", entity: { type: "order", id: "o-1" }, data: { i } }])
-    ));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        appendEvents(db.sql, [{
+          tenant: slug,
+          type: "order.updated",
+          entity: { type: "order", id: "o-1" },
+          data: { i },
+        }])),
+    );
     const versions = results.map((r) => r[0].version).sort((a, b) => a - b);
     assert.deepEqual(versions, Array.from({ length: 50 }, (_, i) => i + 1));
     const stored = await db.sql<{ version: number }[]>`
@@ -27,7 +35,11 @@ Deno.test("a batch numbers each entity's events consecutively, in request order"
   const db = await testDatabase();
   try {
     const { slug } = await seedTenant(db.sql);
-    const ev = (id: string) => ({ tenant: slug, type: "order.updated", entity: { type: "order", id } });
+    const ev = (id: string) => ({
+      tenant: slug,
+      type: "order.updated",
+      entity: { type: "order", id },
+    });
     const out = await appendEvents(db.sql, [ev("a"), ev("b"), ev("a"), ev("a"), ev("b")]);
     assert.deepEqual(out.map((r) => r.version), [1, 1, 2, 3, 2]);
   } finally {
@@ -40,10 +52,13 @@ Deno.test("a rolled-back append leaves no event and does not use up a version", 
   try {
     const { slug } = await seedTenant(db.sql);
     const ev = { tenant: slug, type: "order.created", entity: { type: "order", id: "o-9" } };
-    await assert.rejects(db.sql.begin(async (tx) => {
-      await appendEvents(tx, [ev]);
-      throw new Error("abort");
-    }), /abort/);
+    await assert.rejects(
+      db.sql.begin(async (tx) => {
+        await appendEvents(tx, [ev]);
+        throw new Error("abort");
+      }),
+      /abort/,
+    );
     assert.equal(await count(db.sql, slug), 0);
     assert.equal((await appendEvents(db.sql, [ev]))[0].version, 1);
   } finally {
@@ -55,10 +70,13 @@ Deno.test("switchyard.emit inside a rolled-back transaction leaves nothing; comm
   const db = await testDatabase();
   try {
     const { slug } = await seedTenant(db.sql);
-    await assert.rejects(db.sql.begin(async (tx) => {
-      await tx`select switchyard.emit(${slug}, 'invoice.issued', 'invoice', 'i-1', '{"total": 5}'::jsonb)`;
-      throw new Error("abort");
-    }), /abort/);
+    await assert.rejects(
+      db.sql.begin(async (tx) => {
+        await tx`select switchyard.emit(${slug}, 'invoice.issued', 'invoice', 'i-1', '{"total": 5}'::jsonb)`;
+        throw new Error("abort");
+      }),
+      /abort/,
+    );
     assert.equal(await count(db.sql, slug), 0);
     const [{ id }] = await db.sql<{ id: string }[]>`
       select switchyard.emit(${slug}, 'invoice.issued', 'invoice', 'i-1', '{"total": 5}'::jsonb, '{}'::jsonb, 'inv-1') as id`;
@@ -77,18 +95,30 @@ Deno.test("a tracked table's insert, update and delete become created, updated a
   const db = await testDatabase();
   try {
     const { slug } = await seedTenant(db.sql);
-    await db.sql`create table public.orders (id text primary key, tenant_id text not null, status text, total numeric)`;
+    await db
+      .sql`create table public.orders (id text primary key, tenant_id text not null, status text, total numeric)`;
     await db.sql`select switchyard.track('public.orders', 'order')`;
     await db.sql`insert into public.orders values ('o-1', ${slug}, 'new', 10)`;
     await db.sql`update public.orders set status = 'confirmed', total = 12 where id = 'o-1'`;
     await db.sql`update public.orders set status = 'confirmed' where id = 'o-1'`; // no change: no event
     await db.sql`delete from public.orders where id = 'o-1'`;
-    await assert.rejects(db.sql.begin(async (tx) => {
-      await tx`insert into public.orders values ('o-2', ${slug}, 'new', 1)`;
-      throw new Error("abort");
-    }), /abort/);
+    await assert.rejects(
+      db.sql.begin(async (tx) => {
+        await tx`insert into public.orders values ('o-2', ${slug}, 'new', 1)`;
+        throw new Error("abort");
+      }),
+      /abort/,
+    );
 
-    const events = await db.sql<{ type: string; entity_id: string; version: number; data: Record<string, unknown>; metadata: Record<string, unknown> }[]>`
+    const events = await db.sql<
+      {
+        type: string;
+        entity_id: string;
+        version: number;
+        data: Record<string, unknown>;
+        metadata: Record<string, unknown>;
+      }[]
+    >`
       select type, entity_id, version, data, metadata from switchyard.events where tenant = ${slug} order by seq`;
     assert.deepEqual(events.map((e) => [e.type, e.entity_id, e.version]), [
       ["order.created", "o-1", 1],
@@ -96,13 +126,17 @@ Deno.test("a tracked table's insert, update and delete become created, updated a
       ["order.deleted", "o-1", 3],
     ]);
     const [created, updated, deleted] = events;
-    assert.deepEqual(created.data, { new: { id: "o-1", tenant_id: slug, status: "new", total: 10 } });
+    assert.deepEqual(created.data, {
+      new: { id: "o-1", tenant_id: slug, status: "new", total: 10 },
+    });
     assert.deepEqual(updated.data, {
       new: { id: "o-1", tenant_id: slug, status: "confirmed", total: 12 },
       old: { id: "o-1", tenant_id: slug, status: "new", total: 10 },
       changed: ["status", "total"],
     });
-    assert.deepEqual(deleted.data, { old: { id: "o-1", tenant_id: slug, status: "confirmed", total: 12 } });
+    assert.deepEqual(deleted.data, {
+      old: { id: "o-1", tenant_id: slug, status: "confirmed", total: 12 },
+    });
     assert.deepEqual(created.metadata, { source: "capture", table: "public.orders" });
 
     await db.sql`select switchyard.untrack('public.orders')`;

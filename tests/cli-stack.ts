@@ -16,7 +16,10 @@ if (!Deno.env.get("SWITCHYARD_TEST_PG_URL")) {
 }
 // A stand-in Bot API that accepts every call, so `telegram set-webhook` runs end to end.
 const botApiPort = freePort();
-const botApi = Deno.serve({ port: botApiPort, hostname: "127.0.0.1", onListen: () => {} }, () => Response.json({ ok: true, result: true }));
+const botApi = Deno.serve(
+  { port: botApiPort, hostname: "127.0.0.1", onListen: () => {} },
+  () => Response.json({ ok: true, result: true }),
+);
 if (Deno.args.includes("--services-only")) {
   console.log(JSON.stringify(services?.env ?? {}));
   for await (const _ of Deno.stdin.readable) { /* until stdin closes */ }

@@ -1,6 +1,6 @@
 /** Deferred conciliation: retries live in a table, survive a restart, and end exhausted when the source keeps failing. */
 import assert from "node:assert/strict";
-import { client, SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
 import { composeDtos } from "../functions/_shared/dtos/compose.ts";
 import { customerPosition } from "../functions/_shared/dtos/customer_position.ts";
@@ -12,15 +12,25 @@ import { loadConfig } from "../functions/_shared/config.ts";
 import { createLogger } from "../functions/_shared/log.ts";
 
 Deno.test({
-  name: "deferred conciliation retries survive a restart and end in dto.conciliation_exhausted while the source keeps failing",
+  name:
+    "deferred conciliation retries survive a restart and end in dto.conciliation_exhausted while the source keeps failing",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset, sleep: (_ms: number) => Promise.resolve() };
     const stack = await startStack({ clock });
-    const policy = { ...defaultPolicy, immediateAttempts: 3, deferredAttempts: 3, deferredBaseMs: 1_000, deferredFactor: 4 };
-    const restarted = createContext(loadConfig(stack.env), { clock, log: createLogger("test", { level: "error" }) });
+    const policy = {
+      ...defaultPolicy,
+      immediateAttempts: 3,
+      deferredAttempts: 3,
+      deferredBaseMs: 1_000,
+      deferredFactor: 4,
+    };
+    const restarted = createContext(loadConfig(stack.env), {
+      clock,
+      log: createLogger("test", { level: "error" }),
+    });
     try {
       const { sql } = stack.db;
       const { slug } = await seedTenant(sql);
@@ -31,14 +41,23 @@ Deno.test({
       const unlisten = await job.listen!(stack.ctx, () => wakes++);
 
       const start = (await loggedEvents(sql, slug)).at(-1)!.seq;
-      for (let i = 1; i <= 3; i++) await sql`update bank.balances set available = ${i} where tenant_id = ${slug}`;
+      for (let i = 1; i <= 3; i++) {
+        await sql`update bank.balances set available = ${i} where tenant_id = ${slug}`;
+      }
       await sql`alter table bank.balances rename to balances_gone`;
       const updates = await loggedEvents(sql, slug, start);
       const result = await composeDtos(stack.ctx, [updates[0], updates[2]], { policy });
       assert.equal(result.failed, 1);
-      assert.equal(result.conciliated, 0, "the source query fails, so the immediate retries do too");
+      assert.equal(
+        result.conciliated,
+        0,
+        "the source query fails, so the immediate retries do too",
+      );
 
-      const row = async () => (await sql`select * from switchyard.dto_conciliations where tenant = ${slug} and key = 'c1'`)[0];
+      const row = async () =>
+        (await sql`select * from switchyard.dto_conciliations where tenant = ${slug} and key = 'c1'`)[
+          0
+        ];
       assert.equal((await row()).status, "pending");
       assert.equal((await row()).attempts, 3);
       for (let i = 0; i < 50 && wakes === 0; i++) await new Promise((r) => setTimeout(r, 20));
@@ -47,7 +66,10 @@ Deno.test({
 
       // The first deferred try is due in 1 s: nothing runs before it.
       const firstDelay = await job.run(stack.ctx);
-      assert.ok(firstDelay > 0 && firstDelay <= 1_000, `sleeps until the next retry (${firstDelay} ms)`);
+      assert.ok(
+        firstDelay > 0 && firstDelay <= 1_000,
+        `sleeps until the next retry (${firstDelay} ms)`,
+      );
       offset += firstDelay;
       const secondDelay = await job.run(stack.ctx);
       assert.equal((await row()).attempts, 4);
@@ -65,7 +87,9 @@ Deno.test({
       assert.equal(exhausted.attempts, 6);
       assert.match(exhausted.last_error, /balances/);
 
-      const hops = (await timeline(sql, slug, "customer", "c1")).filter((e) => e.type === "dto.failed" || e.type === "dto.conciliation_exhausted");
+      const hops = (await timeline(sql, slug, "customer", "c1")).filter((e) =>
+        e.type === "dto.failed" || e.type === "dto.conciliation_exhausted"
+      );
       assert.deepEqual(hops.map((e) => e.type), ["dto.failed", "dto.conciliation_exhausted"]);
       assert.equal(hops[1].causationId, hops[0].id);
 
@@ -81,10 +105,15 @@ Deno.test({
 
       // Once the source is back, a rebuild repairs the key and clears it from /health.
       await sql`alter table bank.balances_gone rename to balances`;
-      const rebuilt = await admin("POST", "/dto/customer_position/rebuild", { tenant: slug, key: "c1" });
+      const rebuilt = await admin("POST", "/dto/customer_position/rebuild", {
+        tenant: slug,
+        key: "c1",
+      });
       assert.equal(rebuilt.status, 200, rebuilt.text);
-      assert.deepEqual((await readSnapshot(sql, { tenant: slug, type: "customer_position", key: "c1" }))?.data,
-        await fromSource(sql, customerPosition, slug, "c1"));
+      assert.deepEqual(
+        (await readSnapshot(sql, { tenant: slug, type: "customer_position", key: "c1" }))?.data,
+        await fromSource(sql, customerPosition, slug, "c1"),
+      );
       assert.equal((await row()).status, "resolved");
       const [{ health: after }] = await sql`select switchyard.health_conciliations() as health`;
       assert.deepEqual(after, { pending: 0, exhausted: 0 });

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
-import { SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
-import { seedBursts, type Burst } from "./metrics_seed.ts";
+import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
+import { type Burst, seedBursts } from "./metrics_seed.ts";
 import { seedDeliveries } from "./metrics_delivery_seed.ts";
 
 const HOUR = 3_600_000;
-const SCREENSHOT = Deno.env.get("DASHBOARD_SCREENSHOT") ?? `${Deno.makeTempDirSync({ prefix: "dashboard-" })}/dashboard.png`;
+const SCREENSHOT = Deno.env.get("DASHBOARD_SCREENSHOT") ??
+  `${Deno.makeTempDirSync({ prefix: "dashboard-" })}/dashboard.png`;
 
 async function launch() {
   const userDataDir = await Deno.makeTempDir({ prefix: "chromium-" });
@@ -13,12 +14,30 @@ async function launch() {
     executablePath: "/usr/bin/chromium",
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   // Nothing but the stack under test may be loaded.
-  await context.route("**/*", (route) => new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort());
-  return { context, async close() { await context.close(); await Deno.remove(userDataDir, { recursive: true }); } };
+  await context.route(
+    "**/*",
+    (route) =>
+      new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort(),
+  );
+  return {
+    context,
+    async close() {
+      await context.close();
+      await Deno.remove(userDataDir, { recursive: true });
+    },
+  };
 }
 
 Deno.test("the dashboard asks for the key, draws a seeded history, switches tenant and replays a dead letter", async () => {
@@ -32,7 +51,12 @@ Deno.test("the dashboard asks for the key, draws a seeded history, switches tena
     const bursts: Burst[] = [];
     for (let h = 23; h >= 0; h--) {
       const at = new Date(now - h * HOUR - 60_000);
-      bursts.push({ tenant: acme.slug, type: "order.created", at, count: 30 + Math.round(12 * Math.sin(h / 3)) });
+      bursts.push({
+        tenant: acme.slug,
+        type: "order.created",
+        at,
+        count: 30 + Math.round(12 * Math.sin(h / 3)),
+      });
       bursts.push({ tenant: acme.slug, type: "order.paid", at, count: 12 + (h % 5) });
       bursts.push({ tenant: acme.slug, type: "customer.updated", at, count: 4 + (h % 3) });
       if (h % 4 === 0) bursts.push({ tenant: globex.slug, type: "invoice.issued", at, count: 5 });
@@ -61,12 +85,17 @@ Deno.test("the dashboard asks for the key, draws a seeded history, switches tena
     assert.equal(await page.locator(".chart .empty").count(), 0);
     assert.equal(await page.locator("#top-types li .name").first().textContent(), "order.created");
     assert.equal(await page.locator("#dlq tbody tr").count(), 1);
-    assert.equal(await page.evaluate(() => sessionStorage.getItem("switchyard.serviceKey")), SERVICE_KEY);
+    assert.equal(
+      await page.evaluate(() => sessionStorage.getItem("switchyard.serviceKey")),
+      SERVICE_KEY,
+    );
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
 
     // Per-tenant view: globex has its own history and no dead letters.
     await page.selectOption("#tenant", "globex");
-    await page.waitForFunction(() => document.querySelector("#top-types li .name")?.textContent === "invoice.issued");
+    await page.waitForFunction(() =>
+      document.querySelector("#top-types li .name")?.textContent === "invoice.issued"
+    );
     assert.equal(await page.locator("#dlq-empty").isVisible(), true);
     assert.equal(await page.locator("#chart-deliveries .empty").count(), 1);
     await page.selectOption("#tenant", "");
@@ -77,11 +106,19 @@ Deno.test("the dashboard asks for the key, draws a seeded history, switches tena
     const replay = page.locator(`#dlq tr[data-id="${deadLetterId}"] button.replay`);
     await replay.click();
     await page.locator("#toast").waitFor();
-    assert.match((await page.locator("#toast").textContent())!, /^Replayed/, "POST /admin/dlq/replay answered");
+    assert.match(
+      (await page.locator("#toast").textContent())!,
+      /^Replayed/,
+      "POST /admin/dlq/replay answered",
+    );
     await page.locator("#dlq-empty").waitFor();
-    const [delivery] = await sql<{ status: string }[]>`select status from switchyard.deliveries where id = ${deliveryId}`;
+    const [delivery] = await sql<
+      { status: string }[]
+    >`select status from switchyard.deliveries where id = ${deliveryId}`;
     assert.equal(delivery.status, "pending");
-    const [letter] = await sql<{ replayed_at: Date | null }[]>`select replayed_at from switchyard.dead_letters where id = ${deadLetterId}`;
+    const [letter] = await sql<
+      { replayed_at: Date | null }[]
+    >`select replayed_at from switchyard.dead_letters where id = ${deadLetterId}`;
     assert.ok(letter.replayed_at);
     assert.deepEqual(errors, []);
   } finally {
@@ -108,7 +145,9 @@ Deno.test("the dashboard page and assets load without a key; its data needs one"
     const data = await fetch(`${stack.base}/admin/dashboard/api/overview`);
     assert.equal(data.status, 401);
     await data.body?.cancel();
-    const bad = await fetch(`${stack.base}/admin/dashboard/api/overview?hours=0`, { headers: { authorization: `Bearer ${SERVICE_KEY}` } });
+    const bad = await fetch(`${stack.base}/admin/dashboard/api/overview?hours=0`, {
+      headers: { authorization: `Bearer ${SERVICE_KEY}` },
+    });
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
   } finally {

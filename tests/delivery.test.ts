@@ -8,9 +8,17 @@ Deno.test("routing makes one delivery per matching enabled endpoint, by pattern 
   withDeliveryStack({ worker: false }, async (t) => {
     const all = await t.endpoint({ events: ["*"] });
     const orders = await t.endpoint({ events: ["order.*", "order.confirmed"] });
-    const confirmed = await t.endpoint({ events: ["order.*"], filter: { "data.status": "CONFIRMED" } });
+    const confirmed = await t.endpoint({
+      events: ["order.*"],
+      filter: { "data.status": "CONFIRMED" },
+    });
     const off = await t.endpoint({ events: ["*"] });
-    const telegram = await t.endpoint({ kind: "telegram", url: undefined, events: ["order.confirmed"], chats: ["123"] });
+    const telegram = await t.endpoint({
+      kind: "telegram",
+      url: undefined,
+      events: ["order.confirmed"],
+      chats: ["123"],
+    });
     await t.admin("POST", `/admin/endpoints/${off.id}/disable`, { reason: "maintenance" });
     const other = await seedTenant(t.sql);
     const { events, routed } = await emitAndRoute(t.sql, [
@@ -21,7 +29,9 @@ Deno.test("routing makes one delivery per matching enabled endpoint, by pattern 
     ]);
     // o-1: all, orders, confirmed, telegram; o-2: all, orders; p-1: all; the other tenant's event: none.
     assert.equal(routed, 7);
-    const rows = await t.sql<{ event_id: string; endpoint_id: string }[]>`select event_id, endpoint_id from switchyard.deliveries`;
+    const rows = await t.sql<
+      { event_id: string; endpoint_id: string }[]
+    >`select event_id, endpoint_id from switchyard.deliveries`;
     const to = (e: string) => rows.filter((r) => r.event_id === e).map((r) => r.endpoint_id).sort();
     assert.deepEqual(to(events[0].id), [all.id, orders.id, confirmed.id, telegram.id].sort());
     assert.deepEqual(to(events[1].id), [all.id, orders.id].sort());
@@ -41,7 +51,10 @@ Deno.test("a receiver answering 500 three times then 200 gets it on the 4th try,
     const reqs = await t.receiver.waitFor(4, 20_000);
     const gaps = reqs.slice(1).map((r, i) => r.at - reqs[i].at);
     for (const [i, gap] of gaps.entries()) {
-      assert.ok(gap >= schedule[i] - 20 && gap <= schedule[i] + 600, `wait ${i + 1} was ${gap.toFixed(0)} ms, planned ${schedule[i]}`);
+      assert.ok(
+        gap >= schedule[i] - 20 && gap <= schedule[i] + 600,
+        `wait ${i + 1} was ${gap.toFixed(0)} ms, planned ${schedule[i]}`,
+      );
     }
     const ids = new Set(reqs.map((r) => r.headers["webhook-id"]));
     assert.equal(ids.size, 1, "the webhook-id is stable across retries");
@@ -78,7 +91,9 @@ Deno.test("a receiver that is down: dead letter after the last retry, delivery.d
     const replay = await t.admin("POST", "/admin/dlq/replay", { ids: [dlq[0].id] });
     assert.deepEqual(replay.json, { replayed: 1 });
     await t.receiver.waitFor(1);
-    assert.deepEqual((await t.admin("POST", "/admin/dlq/replay", { ids: [dlq[0].id] })).json, { replayed: 0 });
+    assert.deepEqual((await t.admin("POST", "/admin/dlq/replay", { ids: [dlq[0].id] })).json, {
+      replayed: 0,
+    });
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(t.receiver.requests.length, 1, "delivered exactly once");
     assert.equal(t.receiver.requests[0].headers["webhook-id"], dlq[0].deliveryId);
@@ -96,43 +111,56 @@ Deno.test("an ordered endpoint gets one entity's events in version order even wh
         return { status: 503 };
       }
     });
-    await emitAndRoute(t.sql, [1, 2, 3, 4, 5].map(() => orderEvent(t.slug, "o-1")).concat([orderEvent(t.slug, "o-2")]));
+    await emitAndRoute(
+      t.sql,
+      [1, 2, 3, 4, 5].map(() => orderEvent(t.slug, "o-1")).concat([orderEvent(t.slug, "o-2")]),
+    );
     await t.receiver.waitFor(8, 20_000);
-    const seen = t.receiver.requests.map((r) => JSON.parse(r.body)).map((b) => `${b.entity.id}@${b.version}`);
+    const seen = t.receiver.requests.map((r) => JSON.parse(r.body)).map((b) =>
+      `${b.entity.id}@${b.version}`
+    );
     const o1 = seen.filter((s) => s.startsWith("o-1")).filter((s, i, a) => a.indexOf(s) === i);
     assert.deepEqual(o1, ["o-1@1", "o-1@2", "o-1@3", "o-1@4", "o-1@5"]);
     assert.ok(seen.indexOf("o-2@1") < seen.lastIndexOf("o-1@1"), "another entity is not held back");
   }));
 
 Deno.test("a failing endpoint trips its breaker, and a long failure streak disables it with the reason", () =>
-  withDeliveryStack({ worker: { breakerFailures: 3, breakerOpenMs: 300, maxFailureStreak: 8 } }, async (t) => {
-    const ep = await t.endpoint({ retrySchedule: [50, 50, 50, 50, 50] });
-    t.receiver.respond(() => ({ status: 500 }));
-    await emitAndRoute(t.sql, Array.from({ length: 6 }, (_, i) => orderEvent(t.slug, `o-${i}`)));
-    const shown = await waitUntil("the endpoint disabled", async () => {
-      const e = (await t.admin("GET", `/admin/endpoints/${ep.id}`)).json;
-      return !e.enabled && e;
-    }, 20_000);
-    assert.match(shown.disabledReason, /disabled automatically after \d+ consecutive failures/);
-    const sent = t.receiver.requests.length;
-    assert.ok(sent >= 8, `${sent} tries`);
-    // While disabled nothing is sent.
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(t.receiver.requests.length, sent);
-    // Enabled again with a healthy receiver: the waiting deliveries go out.
-    t.receiver.respond(() => undefined);
-    await t.admin("POST", `/admin/endpoints/${ep.id}/enable`);
-    await waitUntil("all delivered", async () => {
-      const [{ n }] = await t.sql`select count(*)::int as n from switchyard.deliveries where status = 'pending'`;
-      return n === 0;
-    });
-  }));
+  withDeliveryStack(
+    { worker: { breakerFailures: 3, breakerOpenMs: 300, maxFailureStreak: 8 } },
+    async (t) => {
+      const ep = await t.endpoint({ retrySchedule: [50, 50, 50, 50, 50] });
+      t.receiver.respond(() => ({ status: 500 }));
+      await emitAndRoute(t.sql, Array.from({ length: 6 }, (_, i) => orderEvent(t.slug, `o-${i}`)));
+      const shown = await waitUntil("the endpoint disabled", async () => {
+        const e = (await t.admin("GET", `/admin/endpoints/${ep.id}`)).json;
+        return !e.enabled && e;
+      }, 20_000);
+      assert.match(shown.disabledReason, /disabled automatically after \d+ consecutive failures/);
+      const sent = t.receiver.requests.length;
+      assert.ok(sent >= 8, `${sent} tries`);
+      // While disabled nothing is sent.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(t.receiver.requests.length, sent);
+      // Enabled again with a healthy receiver: the waiting deliveries go out.
+      t.receiver.respond(() => undefined);
+      await t.admin("POST", `/admin/endpoints/${ep.id}/enable`);
+      await waitUntil("all delivered", async () => {
+        const [{ n }] = await t
+          .sql`select count(*)::int as n from switchyard.deliveries where status = 'pending'`;
+        return n === 0;
+      });
+    },
+  ));
 
 Deno.test("history replay sends a time range again as new deliveries marked replay, in batches", () =>
   withDeliveryStack({ worker: true }, async (t) => {
     const ep = await t.endpoint({ events: ["order.*"] });
     const from = new Date(Date.now() - 1000).toISOString();
-    await emitAndRoute(t.sql, [orderEvent(t.slug, "o-1"), orderEvent(t.slug, "o-2"), orderEvent(t.slug, "o-3", "order.shipped")]);
+    await emitAndRoute(t.sql, [
+      orderEvent(t.slug, "o-1"),
+      orderEvent(t.slug, "o-2"),
+      orderEvent(t.slug, "o-3", "order.shipped"),
+    ]);
     await t.receiver.waitFor(3);
     let cursor: string | undefined;
     let created = 0;
@@ -152,9 +180,13 @@ Deno.test("history replay sends a time range again as new deliveries marked repl
     }
     assert.equal(created, 2);
     await t.receiver.waitFor(5);
-    const replays = (await t.admin("GET", `/admin/deliveries?tenant=${t.slug}&endpoint=${ep.id}`)).json.items.filter((
-      d: { replay: boolean },
-    ) => d.replay);
+    const replays = (await t.admin("GET", `/admin/deliveries?tenant=${t.slug}&endpoint=${ep.id}`))
+      .json.items.filter((
+        d: { replay: boolean },
+      ) => d.replay);
     assert.equal(replays.length, 2);
-    assert.equal((await t.admin("POST", "/admin/replay", { tenant: "nobody-here", from })).status, 404);
+    assert.equal(
+      (await t.admin("POST", "/admin/replay", { tenant: "nobody-here", from })).status,
+      404,
+    );
   }));

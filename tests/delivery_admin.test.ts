@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { client, SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
 import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
 
@@ -31,19 +31,34 @@ Deno.test("bad endpoint input is a 400 or 404 listing the problems, and nothing 
     for (const [body, status, path] of cases) {
       const res = await admin("POST", "/admin/endpoints", body);
       assert.equal(res.status, status, `${JSON.stringify(body)} → ${res.text}`);
-      if (path) assert.ok(res.json.error.details.some((d: { path: string }) => d.path === path), `${path} in ${res.text}`);
+      if (path) {
+        assert.ok(
+          res.json.error.details.some((d: { path: string }) => d.path === path),
+          `${path} in ${res.text}`,
+        );
+      }
     }
-    const [{ n }] = await stack.db.sql`select (select count(*) from switchyard.endpoints) + (select count(*) from switchyard.subscriptions) as n`;
+    const [{ n }] = await stack.db
+      .sql`select (select count(*) from switchyard.endpoints) + (select count(*) from switchyard.subscriptions) as n`;
     assert.equal(Number(n), 0);
     assert.equal((await admin("GET", "/admin/endpoints/ep_nope")).status, 404);
     assert.equal((await admin("POST", "/admin/endpoints/ep_nope/disable")).status, 404);
     assert.equal((await admin("GET", "/admin/endpoints?tenant=nobody-here")).status, 404);
     assert.equal((await admin("GET", "/admin/deliveries?status=weird")).status, 400);
     assert.equal((await admin("GET", "/admin/deliveries?cursor=garbage")).status, 400);
-    assert.equal((await admin("POST", "/admin/dlq/replay", { ids: ["dl_x"], all: true })).status, 400);
+    assert.equal(
+      (await admin("POST", "/admin/dlq/replay", { ids: ["dl_x"], all: true })).status,
+      400,
+    );
     assert.equal((await admin("POST", "/admin/dlq/replay", {})).status, 400);
-    assert.equal((await admin("POST", "/admin/replay", { tenant: slug, from: "yesterday" })).status, 400);
-    assert.equal((await client(stack.base, "wrong-key-wrong-key")("GET", "/admin/endpoints")).status, 401);
+    assert.equal(
+      (await admin("POST", "/admin/replay", { tenant: slug, from: "yesterday" })).status,
+      400,
+    );
+    assert.equal(
+      (await client(stack.base, "wrong-key-wrong-key")("GET", "/admin/endpoints")).status,
+      401,
+    );
   } finally {
     await stack.close();
   }
@@ -56,7 +71,11 @@ Deno.test("endpoints are listed, shown, disabled, enabled and tested without eve
     const { slug } = await seedTenant(stack.db.sql);
     const admin = client(stack.base, SERVICE_KEY);
     const created = await admin("POST", "/admin/endpoints", {
-      tenant: slug, name: "erp", url: receiver.url, events: ["order.*"], credentials: { type: "bearer", token: "tok-123" },
+      tenant: slug,
+      name: "erp",
+      url: receiver.url,
+      events: ["order.*"],
+      credentials: { type: "bearer", token: "tok-123" },
     });
     assert.equal(created.status, 201);
     const ep = created.json;
@@ -69,11 +88,17 @@ Deno.test("endpoints are listed, shown, disabled, enabled and tested without eve
       assert.equal(text.includes("whsec_"), false);
       assert.equal(text.includes("tok-123"), false);
     }
-    const disabled = await admin("POST", `/admin/endpoints/${ep.id}/disable`, { reason: "ERP maintenance" });
+    const disabled = await admin("POST", `/admin/endpoints/${ep.id}/disable`, {
+      reason: "ERP maintenance",
+    });
     assert.equal(disabled.json.enabled, false);
     assert.equal(disabled.json.disabledReason, "ERP maintenance");
     await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
-    assert.equal((await admin("GET", `/admin/deliveries?tenant=${slug}`)).json.items.length, 0, "a disabled endpoint gets no deliveries");
+    assert.equal(
+      (await admin("GET", `/admin/deliveries?tenant=${slug}`)).json.items.length,
+      0,
+      "a disabled endpoint gets no deliveries",
+    );
     assert.equal((await admin("POST", `/admin/endpoints/${ep.id}/enable`)).json.enabled, true);
 
     const test = await admin("POST", `/admin/endpoints/${ep.id}/test`);
@@ -82,12 +107,18 @@ Deno.test("endpoints are listed, shown, disabled, enabled and tested without eve
     assert.equal(test.json.status, 200);
     assert.equal(receiver.requests[0].headers.authorization, "Bearer tok-123");
     receiver.respond(() => ({ status: 418 }));
-    assert.deepEqual({ ...(await admin("POST", `/admin/endpoints/${ep.id}/test`)).json, latencyMs: 0 }, { ok: false, status: 418, latencyMs: 0, error: "HTTP 418" });
+    assert.deepEqual({
+      ...(await admin("POST", `/admin/endpoints/${ep.id}/test`)).json,
+      latencyMs: 0,
+    }, { ok: false, status: 418, latencyMs: 0, error: "HTTP 418" });
 
     await emitAndRoute(stack.db.sql, [1, 2, 3].map((i) => orderEvent(slug, `o-${i + 1}`)));
     const page1 = await admin("GET", `/admin/deliveries?tenant=${slug}&limit=2`);
     assert.equal(page1.json.items.length, 2);
-    const page2 = await admin("GET", `/admin/deliveries?tenant=${slug}&limit=2&cursor=${page1.json.nextCursor}`);
+    const page2 = await admin(
+      "GET",
+      `/admin/deliveries?tenant=${slug}&limit=2&cursor=${page1.json.nextCursor}`,
+    );
     assert.equal(page2.json.items.length, 1);
     assert.equal(page2.json.nextCursor, null);
     const one = await admin("GET", `/admin/deliveries/${page2.json.items[0].id}`);

@@ -1,29 +1,51 @@
 /** What the delivery tests share: append events and route them as the pipeline's hand-over does. */
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents, type NewEvent } from "../functions/_shared/events/append.ts";
-import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent } from "../functions/_shared/events/envelope.ts";
+import {
+  envelopeSelect,
+  type EventRow,
+  type LoggedEvent,
+  rowToEvent,
+} from "../functions/_shared/events/envelope.ts";
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import assert from "node:assert/strict";
-import { client, SERVICE_KEY, seedTenant, startStack, type TestStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack, type TestStack } from "./harness.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
 import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
 import type { WorkerOptions } from "../functions/_shared/delivery/worker.ts";
 
 /** Appends `events`, then routes them in one transaction; returns the logged events in order. */
-export async function emitAndRoute(sql: Sql, events: NewEvent[]): Promise<{ events: LoggedEvent[]; routed: number }> {
+export async function emitAndRoute(
+  sql: Sql,
+  events: NewEvent[],
+): Promise<{ events: LoggedEvent[]; routed: number }> {
   const appended = await appendEvents(sql, events);
   const rows = await sql<EventRow[]>`
-    select ${sql.unsafe(envelopeSelect)} from switchyard.events e where e.id = any(${appended.map((a) => a.id)}::text[]) order by e.seq`;
+    select ${sql.unsafe(envelopeSelect)} from switchyard.events e where e.id = any(${
+    appended.map((a) => a.id)
+  }::text[]) order by e.seq`;
   const logged = rows.map(rowToEvent);
   const routed = await sql.begin((tx) => routeEvents(tx as unknown as Sql, logged));
   return { events: logged, routed };
 }
 
-export const orderEvent = (tenant: string, id: string, type = "order.confirmed", data: Record<string, unknown> = {}): NewEvent => ({
-  tenant, type, entity: { type: "order", id }, data: { status: "CONFIRMED", total: 42, ...data },
+export const orderEvent = (
+  tenant: string,
+  id: string,
+  type = "order.confirmed",
+  data: Record<string, unknown> = {},
+): NewEvent => ({
+  tenant,
+  type,
+  entity: { type: "order", id },
+  data: { status: "CONFIRMED", total: 42, ...data },
 });
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -51,12 +73,19 @@ export async function withDeliveryStack(
 ): Promise<void> {
   const stack = await startStack({ store: "memory", env: opts.env });
   const receiver = startReceiver();
-  const worker = opts.worker === false ? null : await runDeliveryWorker(stack.ctx, opts.worker === true || !opts.worker ? {} : opts.worker);
+  const worker = opts.worker === false
+    ? null
+    : await runDeliveryWorker(stack.ctx, opts.worker === true || !opts.worker ? {} : opts.worker);
   try {
     const { slug } = await seedTenant(stack.db.sql);
     const admin = client(stack.base, SERVICE_KEY);
     const endpoint = async (body: Record<string, unknown> = {}) => {
-      const res = await admin("POST", "/admin/endpoints", { tenant: slug, url: receiver.url, events: ["*"], ...body });
+      const res = await admin("POST", "/admin/endpoints", {
+        tenant: slug,
+        url: receiver.url,
+        events: ["*"],
+        ...body,
+      });
       assert.equal(res.status, 201, res.text);
       return res.json;
     };

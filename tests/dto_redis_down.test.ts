@@ -11,7 +11,8 @@ import { customerPosition } from "../functions/_shared/dtos/customer_position.ts
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
 
 Deno.test({
-  name: "Redis stopped mid-run: reads answer from Postgres without a per-request timeout, and the primary is correct once Redis returns",
+  name:
+    "Redis stopped mid-run: reads answer from Postgres without a per-request timeout, and the primary is correct once Redis returns",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -20,8 +21,14 @@ Deno.test({
     let redis = await startRedis({ port: redisPort, dir });
     const bridge = await startBridge({ port: freePort(), redisPort, token: "down-test" });
     let offset = 0;
-    const clock = { now: () => Date.now() + offset, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-    const stack = await startStack({ clock, env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } });
+    const clock = {
+      now: () => Date.now() + offset,
+      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+    };
+    const stack = await startStack({
+      clock,
+      env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token },
+    });
     try {
       const { sql } = stack.db;
       const { slug, key } = await seedTenant(sql);
@@ -29,7 +36,10 @@ Deno.test({
       await seedBank(sql, slug, { customers: 1, accounts: 1 });
       const pump = relay(stack.ctx, slug);
       await pump();
-      assert.equal((await api("GET", "/dto/customer_position/c1")).headers.get("x-switchyard-source"), "primary");
+      assert.equal(
+        (await api("GET", "/dto/customer_position/c1")).headers.get("x-switchyard-source"),
+        "primary",
+      );
 
       await redis.stop();
       await sql`update bank.balances set available = 777, ledger = 777 where tenant_id = ${slug}`;
@@ -38,7 +48,9 @@ Deno.test({
       assert.equal(composed.failed, 1, "the primary's failure is a dto.failed");
 
       // Until the breaker opens a read may wait for the store; after that, none does.
-      for (let i = 0; i < 10 && stack.ctx.breakers.store.state === "closed"; i++) await api("GET", "/dto/customer_position/c1");
+      for (let i = 0; i < 10 && stack.ctx.breakers.store.state === "closed"; i++) {
+        await api("GET", "/dto/customer_position/c1");
+      }
       assert.equal(stack.ctx.breakers.store.state, "open");
       const latencies: number[] = [];
       for (let i = 0; i < 30; i++) {
@@ -50,18 +62,29 @@ Deno.test({
         assert.equal(res.json.data.totals.EUR.available, 777);
       }
       const worst = Math.max(...latencies);
-      console.log(`breaker open: 30 reads from the secondary, worst ${worst.toFixed(1)} ms (store timeout ${STORE_TIMEOUT_MS} ms)`);
-      assert.ok(worst < STORE_TIMEOUT_MS / 2, `worst read ${worst} ms must be well under the store timeout`);
+      console.log(
+        `breaker open: 30 reads from the secondary, worst ${
+          worst.toFixed(1)
+        } ms (store timeout ${STORE_TIMEOUT_MS} ms)`,
+      );
+      assert.ok(
+        worst < STORE_TIMEOUT_MS / 2,
+        `worst read ${worst} ms must be well under the store timeout`,
+      );
 
       // Redis comes back with what it had: a stale primary, which the deferred conciliation replaces.
       redis = await startRedis({ port: redisPort, dir });
       const ref = { tenant: slug, type: "customer_position", key: "c1" };
-      const stale = await stack.ctx.store.getVersioned<{ data: { totals: { EUR: { available: number } } } }>(primaryKey(ref));
+      const stale = await stack.ctx.store.getVersioned<
+        { data: { totals: { EUR: { available: number } } } }
+      >(primaryKey(ref));
       assert.equal(stale?.value.data.totals.EUR.available, 100, "Redis returned with the old DTO");
       offset += 60_000;
       await api("GET", "/dto/customer_position/c1");
       const breaker = stack.ctx.breakers.store as { state: string };
-      for (let i = 0; i < 50 && breaker.state !== "closed"; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && breaker.state !== "closed"; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
       assert.equal(breaker.state, "closed", "the breaker's probe found Redis again");
       const round = await conciliateDue(stack.ctx);
       assert.equal(round.conciliated, 1);

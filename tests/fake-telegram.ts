@@ -22,7 +22,9 @@ export interface FakeTelegram {
   apiRoot: string;
   calls: Call[];
   /** Messages that were accepted. */
-  sent(chatId?: string | number): { chatId: string; text: string; parseMode?: string; at: number }[];
+  sent(
+    chatId?: string | number,
+  ): { chatId: string; text: string; parseMode?: string; at: number }[];
   /** The next `times` sendMessage calls to the chat answer 429 with `retry_after`. */
   rateLimit(chatId: string | number, retryAfter: number, times?: number): void;
   /** Every sendMessage to the chat answers 403, as when the user blocked the bot. */
@@ -38,7 +40,11 @@ export function startFakeTelegram(token = FAKE_TOKEN): FakeTelegram {
   const port = freePort();
   const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
     const m = /^\/bot([^/]+)\/(\w+)$/.exec(new URL(req.url).pathname);
-    if (!m || m[1] !== token) return Response.json({ ok: false, error_code: 404, description: "Not Found" }, { status: 404 });
+    if (!m || m[1] !== token) {
+      return Response.json({ ok: false, error_code: 404, description: "Not Found" }, {
+        status: 404,
+      });
+    }
     const text = await req.text();
     const body = text ? JSON.parse(text) as Record<string, unknown> : {};
     const method = m[2];
@@ -46,8 +52,15 @@ export function startFakeTelegram(token = FAKE_TOKEN): FakeTelegram {
     const call: Call = { method, body, at, ok: true };
     calls.push(call);
     if (method === "getMe") {
-      return ok({ id: 123456, is_bot: true, first_name: "Switchyard", username: "switchyard_test_bot",
-        can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
+      return ok({
+        id: 123456,
+        is_bot: true,
+        first_name: "Switchyard",
+        username: "switchyard_test_bot",
+        can_join_groups: true,
+        can_read_all_group_messages: false,
+        supports_inline_queries: false,
+      });
     }
     if (method === "sendMessage") {
       const chatId = String(body.chat_id);
@@ -56,11 +69,20 @@ export function startFakeTelegram(token = FAKE_TOKEN): FakeTelegram {
         failure.times--;
         call.ok = false;
         return Response.json({
-          ok: false, error_code: failure.status, description: failure.description,
-          ...(failure.retryAfter !== undefined ? { parameters: { retry_after: failure.retryAfter } } : {}),
+          ok: false,
+          error_code: failure.status,
+          description: failure.description,
+          ...(failure.retryAfter !== undefined
+            ? { parameters: { retry_after: failure.retryAfter } }
+            : {}),
         }, { status: failure.status });
       }
-      return ok({ message_id: ++messageId, date: Math.floor(at / 1000), chat: { id: Number(chatId), type: "private" }, text: body.text });
+      return ok({
+        message_id: ++messageId,
+        date: Math.floor(at / 1000),
+        chat: { id: Number(chatId), type: "private" },
+        text: body.text,
+      });
     }
     return ok(true);
   });
@@ -69,16 +91,38 @@ export function startFakeTelegram(token = FAKE_TOKEN): FakeTelegram {
   return {
     apiRoot,
     calls,
-    sent: (chatId) => calls
-      .filter((c) => c.method === "sendMessage" && c.ok && (chatId === undefined || String(c.body.chat_id) === String(chatId)))
-      .map((c) => ({ chatId: String(c.body.chat_id), text: String(c.body.text), parseMode: c.body.parse_mode as string | undefined, at: c.at })),
+    sent: (chatId) =>
+      calls
+        .filter((c) =>
+          c.method === "sendMessage" && c.ok &&
+          (chatId === undefined || String(c.body.chat_id) === String(chatId))
+        )
+        .map((c) => ({
+          chatId: String(c.body.chat_id),
+          text: String(c.body.text),
+          parseMode: c.body.parse_mode as string | undefined,
+          at: c.at,
+        })),
     rateLimit(chatId, retryAfter, times = 1) {
-      failures.set(String(chatId), { status: 429, description: `Too Many Requests: retry after ${retryAfter}`, retryAfter, times });
+      failures.set(String(chatId), {
+        status: 429,
+        description: `Too Many Requests: retry after ${retryAfter}`,
+        retryAfter,
+        times,
+      });
     },
     block(chatId) {
-      failures.set(String(chatId), { status: 403, description: "Forbidden: bot was blocked by the user", times: Infinity });
+      failures.set(String(chatId), {
+        status: 403,
+        description: "Forbidden: bot was blocked by the user",
+        times: Infinity,
+      });
     },
-    env: { TELEGRAM_BOT_TOKEN: token, TELEGRAM_API_ROOT: apiRoot, TELEGRAM_WEBHOOK_SECRET: FAKE_SECRET },
+    env: {
+      TELEGRAM_BOT_TOKEN: token,
+      TELEGRAM_API_ROOT: apiRoot,
+      TELEGRAM_WEBHOOK_SECRET: FAKE_SECRET,
+    },
     close: () => server.shutdown(),
   };
 }
@@ -86,17 +130,33 @@ export function startFakeTelegram(token = FAKE_TOKEN): FakeTelegram {
 let updateId = 1000;
 
 /** A Telegram update carrying a text message from a private chat. */
-export function textUpdate(chatId: number, text: string, opts: { languageCode?: string; username?: string } = {}) {
+export function textUpdate(
+  chatId: number,
+  text: string,
+  opts: { languageCode?: string; username?: string } = {},
+) {
   const command = /^\/\w+/.exec(text);
   return {
     update_id: ++updateId,
     message: {
       message_id: updateId,
       date: Math.floor(Date.now() / 1000),
-      chat: { id: chatId, type: "private", first_name: "Ana", username: opts.username ?? `user${chatId}` },
-      from: { id: chatId, is_bot: false, first_name: "Ana", language_code: opts.languageCode ?? "en" },
+      chat: {
+        id: chatId,
+        type: "private",
+        first_name: "Ana",
+        username: opts.username ?? `user${chatId}`,
+      },
+      from: {
+        id: chatId,
+        is_bot: false,
+        first_name: "Ana",
+        language_code: opts.languageCode ?? "en",
+      },
       text,
-      ...(command ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] } : {}),
+      ...(command
+        ? { entities: [{ type: "bot_command", offset: 0, length: command[0].length }] }
+        : {}),
     },
   };
 }

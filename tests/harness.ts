@@ -16,7 +16,11 @@ import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
 
 function required(name: string): string {
   const v = Deno.env.get(name);
-  if (!v) throw new Error(`${name} is not set: run the tests with \`npm test\` (tests/run.ts starts Postgres and Redis)`);
+  if (!v) {
+    throw new Error(
+      `${name} is not set: run the tests with \`npm test\` (tests/run.ts starts Postgres and Redis)`,
+    );
+  }
   return v;
 }
 
@@ -41,7 +45,9 @@ export async function testDatabase(): Promise<TestDb> {
   const url = required("SWITCHYARD_TEST_PG_URL").replace(/\/postgres$/, `/${name}`);
   const sql = createSql(url, { max: 10 });
   return {
-    name, url, sql,
+    name,
+    url,
+    sql,
     async drop() {
       await sql.end({ timeout: 1 });
       const a = postgres(required("SWITCHYARD_TEST_PG_URL"), { max: 1, onnotice: () => {} });
@@ -66,7 +72,9 @@ export interface TestStack {
 }
 
 /** A database, the bridge in front of the test Redis (unless `store: "memory"`), and the functions served. */
-export async function startStack(opts: { store?: "redis" | "memory"; clock?: Clock; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startStack(
+  opts: { store?: "redis" | "memory"; clock?: Clock; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const db = await testDatabase();
   const bridge = opts.store === "memory" ? undefined : await startBridge({
     port: freePort(),
@@ -79,16 +87,24 @@ export async function startStack(opts: { store?: "redis" | "memory"; clock?: Clo
     SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
     SWITCHYARD_ENCRYPTION_KEY: btoa("k".repeat(32)),
     LOG_LEVEL: "error",
-    ...(bridge ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } : {}),
+    ...(bridge
+      ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token }
+      : {}),
     ...opts.env,
   };
   const config = loadConfig(env);
-  const ctx = createContext(config, { clock: opts.clock, log: createLogger("test", { level: "error" }) });
+  const ctx = createContext(config, {
+    clock: opts.clock,
+    log: createLogger("test", { level: "error" }),
+  });
   const port = freePort();
   const server = serveFunctions(ctx, port);
   env.SUPABASE_URL = `http://127.0.0.1:${port}`;
   return {
-    db, ctx, bridge, env,
+    db,
+    ctx,
+    bridge,
+    env,
     base: server.url,
     async close() {
       await server.shutdown();
@@ -108,7 +124,12 @@ export async function seedTenant(sql: Sql, slug = `t${crypto.randomUUID().slice(
 
 /** fetch against the stack with a tenant key or the service key. */
 export function client(base: string, key: string) {
-  return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+  return async (
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {

@@ -1,12 +1,16 @@
 /** POST /api/events: what is accepted, what is refused, and that refusals write nothing. */
 import assert from "node:assert/strict";
 import { client, seedTenant, startStack, type TestStack } from "./harness.ts";
-import { disableTenant, revokeApiKey, createApiKey } from "../functions/_shared/tenants.ts";
+import { createApiKey, disableTenant, revokeApiKey } from "../functions/_shared/tenants.ts";
 
 const total = async (stack: TestStack) =>
   (await stack.db.sql<{ n: number }[]>`select count(*)::int as n from switchyard.events`)[0].n;
 
-const order = (id: string, extra: Record<string, unknown> = {}) => ({ type: "order.confirmed", entity: { type: "order", id }, ...extra });
+const order = (id: string, extra: Record<string, unknown> = {}) => ({
+  type: "order.confirmed",
+  entity: { type: "order", id },
+  ...extra,
+});
 
 Deno.test("a batch is accepted in request order, durable, with the request's correlation id", async () => {
   const stack = await startStack();
@@ -14,17 +18,25 @@ Deno.test("a batch is accepted in request order, durable, with the request's cor
     const { slug, key } = await seedTenant(stack.db.sql);
     const api = client(`${stack.base}/api`, key);
     const res = await api("POST", "/events", [
-      order("o-1", { data: { total: 10 }, metadata: { by: "erp" }, timestamp: "2026-11-24T12:30:00+02:00" }),
+      order("o-1", {
+        data: { total: 10 },
+        metadata: { by: "erp" },
+        timestamp: "2026-11-24T12:30:00+02:00",
+      }),
       order("o-2"),
       { type: "order.shipped", entity: { type: "order", id: "o-1" } },
     ], { "x-correlation-id": "req-42" });
     assert.equal(res.status, 202);
     assert.equal(res.headers.get("x-correlation-id"), "req-42");
     const accepted = res.json.accepted as { id: string; version: number; duplicate: boolean }[];
-    assert.deepEqual(accepted.map((a) => [a.version, a.duplicate]), [[1, false], [1, false], [2, false]]);
+    assert.deepEqual(accepted.map((a) => [a.version, a.duplicate]), [[1, false], [1, false], [
+      2,
+      false,
+    ]]);
     for (const a of accepted) assert.match(a.id, /^evt_/);
 
-    const rows = await stack.db.sql`select id, tenant, type, entity_id, version, occurred_at, correlation_id, data, metadata
+    const rows = await stack.db
+      .sql`select id, tenant, type, entity_id, version, occurred_at, correlation_id, data, metadata
       from switchyard.events order by seq`;
     assert.deepEqual(rows.map((r) => r.id), accepted.map((a) => a.id));
     assert.equal(rows[0].tenant, slug);
@@ -32,7 +44,10 @@ Deno.test("a batch is accepted in request order, durable, with the request's cor
     assert.deepEqual(rows[0].data, { total: 10 });
     assert.deepEqual(rows[0].metadata, { by: "erp" });
     assert.ok(rows.every((r) => r.correlation_id === "req-42"));
-    assert.ok(Math.abs((rows[1].occurred_at as Date).getTime() - Date.now()) < 60_000, "timestamp defaults to now");
+    assert.ok(
+      Math.abs((rows[1].occurred_at as Date).getTime() - Date.now()) < 60_000,
+      "timestamp defaults to now",
+    );
 
     const one = await api("POST", "/events", order("o-3"));
     assert.equal(one.status, 202, "a single event (not an array) is accepted too");
@@ -49,7 +64,11 @@ Deno.test("a known dedupKey returns the original event with duplicate: true, als
     const api = client(`${stack.base}/api`, key);
     const first = await api("POST", "/events", order("o-1", { dedupKey: "erp-1" }));
     assert.equal(first.status, 202);
-    const again = await api("POST", "/events", [order("o-1", { dedupKey: "erp-1" }), order("o-1", { dedupKey: "erp-2" }), order("o-1", { dedupKey: "erp-2" })]);
+    const again = await api("POST", "/events", [
+      order("o-1", { dedupKey: "erp-1" }),
+      order("o-1", { dedupKey: "erp-2" }),
+      order("o-1", { dedupKey: "erp-2" }),
+    ]);
     assert.equal(again.status, 202);
     const [dup, fresh, dupInBatch] = again.json.accepted;
     assert.deepEqual(dup, { ...first.json.accepted[0], duplicate: true });
@@ -67,7 +86,10 @@ Deno.test("a wrong expectedVersion is 409 for the whole batch and writes nothing
     const { key } = await seedTenant(stack.db.sql);
     const api = client(`${stack.base}/api`, key);
     assert.equal((await api("POST", "/events", order("o-1", { expectedVersion: 0 }))).status, 202);
-    const conflict = await api("POST", "/events", [order("o-2"), order("o-1", { expectedVersion: 0 })]);
+    const conflict = await api("POST", "/events", [
+      order("o-2"),
+      order("o-1", { expectedVersion: 0 }),
+    ]);
     assert.equal(conflict.status, 409);
     assert.equal(conflict.json.error.code, "version_conflict");
     assert.equal(conflict.json.error.details[0].currentVersion, 1);
@@ -88,35 +110,162 @@ Deno.test("bad ingest input gets the right status and error code and changes not
     const off = await seedTenant(stack.db.sql);
     await disableTenant(stack.db.sql, off.slug);
     const json = { "content-type": "application/json" };
-    type Case = { name: string; body: unknown; status: number; code: string; key?: string; headers?: Record<string, string>; index?: number[] };
+    type Case = {
+      name: string;
+      body: unknown;
+      status: number;
+      code: string;
+      key?: string;
+      headers?: Record<string, string>;
+      index?: number[];
+    };
     const cases: Case[] = [
-      { name: "wrong type of type", body: { type: 5, entity: { type: "order", id: "1" } }, status: 400, code: "validation_failed" },
-      { name: "missing entity", body: { type: "order.created" }, status: 400, code: "validation_failed" },
-      { name: "type with capitals and spaces", body: order("1", { type: "Order Created" }), status: 400, code: "validation_failed" },
-      { name: "type without a dot", body: order("1", { type: "order" }), status: 400, code: "validation_failed" },
-      { name: "bad entity type", body: { type: "order.created", entity: { type: "Or-der", id: "1" } }, status: 400, code: "validation_failed" },
+      {
+        name: "wrong type of type",
+        body: { type: 5, entity: { type: "order", id: "1" } },
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "missing entity",
+        body: { type: "order.created" },
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "type with capitals and spaces",
+        body: order("1", { type: "Order Created" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "type without a dot",
+        body: order("1", { type: "order" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "bad entity type",
+        body: { type: "order.created", entity: { type: "Or-der", id: "1" } },
+        status: 400,
+        code: "validation_failed",
+      },
       { name: "empty entity id", body: order(""), status: 400, code: "validation_failed" },
-      { name: "oversize entity id", body: order("x".repeat(201)), status: 400, code: "validation_failed" },
-      { name: "control characters in the entity id", body: order("a\u0007b"), status: 400, code: "validation_failed" },
-      { name: "control characters in the dedup key", body: order("1", { dedupKey: "k\n1" }), status: 400, code: "validation_failed" },
-      { name: "NUL inside data", body: order("1", { data: { note: "a\u0000b" } }), status: 400, code: "validation_failed" },
-      { name: "non-object data", body: order("1", { data: [1, 2] }), status: 400, code: "validation_failed" },
-      { name: "non-object metadata", body: order("1", { metadata: "x" }), status: 400, code: "validation_failed" },
-      { name: "timestamp that is not a date", body: order("1", { timestamp: "yesterday" }), status: 400, code: "validation_failed" },
-      { name: "timestamp without a zone", body: order("1", { timestamp: "2026-11-24T10:00:00" }), status: 400, code: "validation_failed" },
-      { name: "fractional expectedVersion", body: order("1", { expectedVersion: 1.5 }), status: 400, code: "validation_failed" },
-      { name: "unknown key", body: order("1", { priority: "high" }), status: 400, code: "validation_failed" },
-      { name: "unknown key inside entity", body: { type: "order.created", entity: { type: "order", id: "1", x: 1 } }, status: 400, code: "validation_failed" },
-      { name: "a body that is a string", body: JSON.stringify("hello"), status: 400, code: "validation_failed" },
+      {
+        name: "oversize entity id",
+        body: order("x".repeat(201)),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "control characters in the entity id",
+        body: order("a\u0007b"),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "control characters in the dedup key",
+        body: order("1", { dedupKey: "k\n1" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "NUL inside data",
+        body: order("1", { data: { note: "a\u0000b" } }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "non-object data",
+        body: order("1", { data: [1, 2] }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "non-object metadata",
+        body: order("1", { metadata: "x" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "timestamp that is not a date",
+        body: order("1", { timestamp: "yesterday" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "timestamp without a zone",
+        body: order("1", { timestamp: "2026-11-24T10:00:00" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "fractional expectedVersion",
+        body: order("1", { expectedVersion: 1.5 }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "unknown key",
+        body: order("1", { priority: "high" }),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "unknown key inside entity",
+        body: { type: "order.created", entity: { type: "order", id: "1", x: 1 } },
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "a body that is a string",
+        body: JSON.stringify("hello"),
+        status: 400,
+        code: "validation_failed",
+      },
       { name: "empty batch", body: [], status: 400, code: "validation_failed" },
-      { name: "too many events", body: Array.from({ length: 1001 }, (_, i) => order(String(i))), status: 400, code: "validation_failed" },
-      { name: "two bad events among good ones, each listed by index", body: [order("1"), order("2", { type: "nope" }), order("3"), order("4", { data: 7 })], status: 400, code: "validation_failed", index: [1, 3] },
-      { name: "oversize body", body: [order("1", { data: { blob: "x".repeat(1024 * 1024) } })], status: 413, code: "payload_too_large" },
-      { name: "bad JSON", body: "{\"type\": ", status: 400, code: "bad_request" },
-      { name: "not JSON", body: "type=order.created", status: 415, code: "unsupported_media_type", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      {
+        name: "too many events",
+        body: Array.from({ length: 1001 }, (_, i) => order(String(i))),
+        status: 400,
+        code: "validation_failed",
+      },
+      {
+        name: "two bad events among good ones, each listed by index",
+        body: [order("1"), order("2", { type: "nope" }), order("3"), order("4", { data: 7 })],
+        status: 400,
+        code: "validation_failed",
+        index: [1, 3],
+      },
+      {
+        name: "oversize body",
+        body: [order("1", { data: { blob: "x".repeat(1024 * 1024) } })],
+        status: 413,
+        code: "payload_too_large",
+      },
+      { name: "bad JSON", body: '{"type": ', status: 400, code: "bad_request" },
+      {
+        name: "not JSON",
+        body: "type=order.created",
+        status: 415,
+        code: "unsupported_media_type",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      },
       { name: "no API key", body: order("1"), status: 401, code: "unauthorized", key: "" },
-      { name: "unknown API key", body: order("1"), status: 401, code: "unauthorized", key: "sy_doesnotexist" },
-      { name: "revoked API key", body: order("1"), status: 401, code: "unauthorized", key: revoked.key },
+      {
+        name: "unknown API key",
+        body: order("1"),
+        status: 401,
+        code: "unauthorized",
+        key: "sy_doesnotexist",
+      },
+      {
+        name: "revoked API key",
+        body: order("1"),
+        status: 401,
+        code: "unauthorized",
+        key: revoked.key,
+      },
       { name: "disabled tenant", body: order("1"), status: 403, code: "forbidden", key: off.key },
     ];
     for (const c of cases) {
@@ -124,19 +273,37 @@ Deno.test("bad ingest input gets the right status and error code and changes not
         const before = await total(stack);
         const res = await fetch(`${stack.base}/api/events`, {
           method: "POST",
-          headers: { ...json, ...(c.key === "" ? {} : { authorization: `Bearer ${c.key ?? key}` }), ...c.headers },
+          headers: {
+            ...json,
+            ...(c.key === "" ? {} : { authorization: `Bearer ${c.key ?? key}` }),
+            ...c.headers,
+          },
           body: typeof c.body === "string" ? c.body : JSON.stringify(c.body),
         });
         const body = await res.json();
         assert.equal(res.status, c.status, JSON.stringify(body));
         assert.equal(body.error.code, c.code);
         assert.ok(body.error.message);
-        if (c.index) assert.deepEqual([...new Set(body.error.details.map((d: { index: number }) => d.index))], c.index);
+        if (c.index) {
+          assert.deepEqual(
+            [...new Set(body.error.details.map((d: { index: number }) => d.index))],
+            c.index,
+          );
+        }
         assert.equal(await total(stack), before, "nothing was written");
       });
     }
     const api = client(`${stack.base}/api`, key);
-    for (const [path, code] of [["/events?cursor=bogus", "bad_request"], ["/events?limit=5000", "validation_failed"], ["/events?colour=red", "validation_failed"], ["/events?from=monday", "validation_failed"], ["/trace/Order/1", "validation_failed"], ["/trace/order/1?cursor=xyz", "bad_request"]]) {
+    for (
+      const [path, code] of [
+        ["/events?cursor=bogus", "bad_request"],
+        ["/events?limit=5000", "validation_failed"],
+        ["/events?colour=red", "validation_failed"],
+        ["/events?from=monday", "validation_failed"],
+        ["/trace/Order/1", "validation_failed"],
+        ["/trace/order/1?cursor=xyz", "bad_request"],
+      ]
+    ) {
       await t.step(`GET ${path} → 400 ${code}`, async () => {
         const res = await api("GET", path);
         assert.equal(res.status, 400, res.text);

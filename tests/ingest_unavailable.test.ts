@@ -44,7 +44,10 @@ function databaseProxy(targetPort: number) {
           } catch { /* already closed */ }
         }
       };
-      void Promise.allSettled([conn.readable.pipeTo(upstream.writable), upstream.readable.pipeTo(conn.writable)]).then(drop);
+      void Promise.allSettled([
+        conn.readable.pipeTo(upstream.writable),
+        upstream.readable.pipeTo(conn.writable),
+      ]).then(drop);
     }
   })();
   return {
@@ -99,7 +102,11 @@ Deno.test("with the database unreachable ingest answers 503 with Retry-After, th
       assert.equal(res.status, 503);
       assert.ok(Number(res.headers.get("retry-after")) >= 1);
     }
-    assert.equal(proxy.attempts, attemptsWhenOpen, "an open breaker does not hammer the dead database");
+    assert.equal(
+      proxy.attempts,
+      attemptsWhenOpen,
+      "an open breaker does not hammer the dead database",
+    );
 
     proxy.revive();
     let status = 0;

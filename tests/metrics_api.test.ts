@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { client, SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fixedClock, seedBursts } from "./metrics_seed.ts";
 import { seedDeliveries } from "./metrics_delivery_seed.ts";
 import { rollUp } from "../functions/_shared/metrics/rollups.ts";
@@ -37,7 +37,10 @@ Deno.test("GET /api/metrics counts a seeded history for the key's tenant only, a
         customer: { total: 20, lastHour: 0, last24h: 20 },
         order: { total: 140, lastHour: 10, last24h: 40 },
       });
-      assert.deepEqual(m.topTypes.map((t: any) => [t.type, t.last24h]), [["order.created", 36], ["customer.updated", 20], ["order.paid", 4]]);
+      assert.deepEqual(m.topTypes.map((t: any) => [t.type, t.last24h]), [["order.created", 36], [
+        "customer.updated",
+        20,
+      ], ["order.paid", 4]]);
       assert.equal(m.hourly.length, 24);
       assert.equal(m.hourly.at(-1).hour, "2026-11-24T12:00:00.000Z");
       assert.equal(m.hourly.at(-1).events, 6);
@@ -83,7 +86,12 @@ Deno.test("GET /api/metrics/prometheus needs the service key and every line pars
     await rollUp(stack.ctx);
 
     assert.equal((await client(stack.base, a.key)("GET", "/api/metrics/prometheus")).status, 401);
-    assert.equal((await fetch(`${stack.base}/api/metrics/prometheus`).then(async (r) => (await r.body?.cancel(), r.status))), 401);
+    assert.equal(
+      await fetch(`${stack.base}/api/metrics/prometheus`).then(async (
+        r,
+      ) => (await r.body?.cancel(), r.status)),
+      401,
+    );
     const res = await client(stack.base, SERVICE_KEY)("GET", "/api/metrics/prometheus");
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type")!, /^text\/plain; version=0\.0\.4/);
@@ -92,7 +100,8 @@ Deno.test("GET /api/metrics/prometheus needs the service key and every line pars
       if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
       assert.match(line, sampleLine);
     }
-    const value = (prefix: string) => Number(lines.find((l) => l.startsWith(prefix))?.split(" ").at(-1));
+    const value = (prefix: string) =>
+      Number(lines.find((l) => l.startsWith(prefix))?.split(" ").at(-1));
     assert.equal(value('switchyard_events_total{tenant="acme",type="order.created"}'), 40);
     assert.equal(value('switchyard_events_total{tenant="acme",type="order.paid"}'), 10);
     assert.equal(value('switchyard_deliveries_total{tenant="acme",outcome="delivered"}'), 45);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seedTenant, startStack } from "./harness.ts";
-import { fixedClock, seedBursts, type Burst } from "./metrics_seed.ts";
+import { type Burst, fixedClock, seedBursts } from "./metrics_seed.ts";
 import { rollUp } from "../functions/_shared/metrics/rollups.ts";
 import { storeRollups } from "../functions/_shared/metrics/queries.ts";
 
@@ -14,7 +14,12 @@ function history(tenant: string): Burst[] {
   const start = Math.floor(NOW.getTime() / HOUR) * HOUR - 8 * 24 * HOUR;
   for (let h = start, i = 0; h < NOW.getTime(); h += HOUR, i++) {
     const at = new Date(h + 5 * 60_000);
-    bursts.push({ tenant, type: "order.created", at, count: h === SPIKE.getTime() ? 200 : 28 + (i * 7) % 5 });
+    bursts.push({
+      tenant,
+      type: "order.created",
+      at,
+      count: h === SPIKE.getTime() ? 200 : 28 + (i * 7) % 5,
+    });
     bursts.push({ tenant, type: "order.paid", at, count: 10 });
   }
   return bursts;
@@ -31,7 +36,11 @@ Deno.test("hourly rollups count a constructed history and exactly the spike hour
     await seedBursts(sql, [{ tenant: b.slug, type: "order.created", at: SPIKE, count: 3 }]);
 
     const round = await rollUp(stack.ctx);
-    assert.equal(round.hours, 8 * 24, "every complete hour from the first event to 12:00 is rolled up");
+    assert.equal(
+      round.hours,
+      8 * 24,
+      "every complete hour from the first event to 12:00 is rolled up",
+    );
     assert.equal(round.through, "2026-11-24T12:00:00.000Z");
 
     const rows = await sql<{ tenant: string; type: string; entity_type: string; events: string }[]>`
@@ -50,7 +59,9 @@ Deno.test("hourly rollups count a constructed history and exactly the spike hour
       select count(*) as n from switchyard.events where tenant = 'acme' and recorded_at < '2026-11-24T12:00:00Z' and type not like 'metrics.%'`;
     assert.equal(Number(total.n), Number(raw.n));
 
-    const anomalies = await sql<{ tenant: string; entity_id: string; data: Record<string, unknown> }[]>`
+    const anomalies = await sql<
+      { tenant: string; entity_id: string; data: Record<string, unknown> }[]
+    >`
       select tenant, entity_id, data from switchyard.events where type = 'metrics.anomaly'`;
     assert.equal(anomalies.length, 1, JSON.stringify(anomalies.map((x) => x.data)));
     assert.equal(anomalies[0].tenant, "acme");
@@ -70,7 +81,9 @@ Deno.test("hourly rollups count a constructed history and exactly the spike hour
     clock.set(new Date(NOW.getTime() + HOUR));
     const next = await rollUp(stack.ctx);
     assert.equal(next.hours, 1);
-    const [{ n }] = await sql<{ n: string }[]>`select count(*) as n from switchyard.events where type = 'metrics.anomaly'`;
+    const [{ n }] = await sql<
+      { n: string }[]
+    >`select count(*) as n from switchyard.events where type = 'metrics.anomaly'`;
     assert.equal(Number(n), 1);
   } finally {
     await stack.close();

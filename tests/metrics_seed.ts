@@ -11,13 +11,19 @@ export interface Burst {
 
 export async function seedBursts(sql: Sql, bursts: Burst[]): Promise<void> {
   const rows = bursts.filter((b) => b.count > 0).map((b) => ({
-    tenant: b.tenant, type: b.type, entity_type: b.entityType ?? b.type.split(".")[0], at: b.at.toISOString(), n: b.count,
+    tenant: b.tenant,
+    type: b.type,
+    entity_type: b.entityType ?? b.type.split(".")[0],
+    at: b.at.toISOString(),
+    n: b.count,
   }));
   for (let i = 0; i < rows.length; i += 500) {
     await sql`
       insert into switchyard.events (tenant, type, entity_type, entity_id, version, occurred_at, recorded_at)
       select b.tenant, b.type, b.entity_type, 'e-' || gen_random_uuid(), 1, b.at, b.at + (g * interval '1 ms')
-      from jsonb_to_recordset(${sql.json(rows.slice(i, i + 500) as never)}) as b(tenant text, type text, entity_type text, at timestamptz, n int),
+      from jsonb_to_recordset(${
+      sql.json(rows.slice(i, i + 500) as never)
+    }) as b(tenant text, type text, entity_type text, at timestamptz, n int),
         generate_series(1, b.n) g`;
   }
 }

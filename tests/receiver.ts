@@ -26,7 +26,11 @@ export interface Receiver {
   /** How to answer from now on (default: 200 "ok"). */
   respond(fn: Responder): void;
   /** Waits until `count` requests arrived, or fails after `timeoutMs`. */
-  waitFor(count: number, timeoutMs?: number, filter?: (r: Received) => boolean): Promise<Received[]>;
+  waitFor(
+    count: number,
+    timeoutMs?: number,
+    filter?: (r: Received) => boolean,
+  ): Promise<Received[]>;
   down(): Promise<void>;
   up(): void;
   close(): Promise<void>;
@@ -49,9 +53,13 @@ export function startReceiver(opts: { port?: number } = {}): Receiver {
     for (const w of waiters) w();
     const answer = responder(received, index) ?? {};
     if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
-    return new Response(answer.body ?? "ok", { status: answer.status ?? 200, headers: answer.headers });
+    return new Response(answer.body ?? "ok", {
+      status: answer.status ?? 200,
+      headers: answer.headers,
+    });
   };
-  const listen = (port: number) => Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  const listen = (port: number) =>
+    Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
   server = listen(opts.port ?? 0);
   const port = server.addr.port;
   return {
@@ -64,7 +72,13 @@ export function startReceiver(opts: { port?: number } = {}): Receiver {
     async waitFor(count, timeoutMs = 15_000, filter = () => true) {
       const deadline = Date.now() + timeoutMs;
       while (requests.filter(filter).length < count) {
-        if (Date.now() > deadline) throw new Error(`receiver: ${requests.filter(filter).length} of ${count} requests after ${timeoutMs} ms`);
+        if (Date.now() > deadline) {
+          throw new Error(
+            `receiver: ${
+              requests.filter(filter).length
+            } of ${count} requests after ${timeoutMs} ms`,
+          );
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, 50);
           waiters.push(() => {

@@ -4,7 +4,12 @@ import { seedTenant, startStack } from "./harness.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
 import { relayEnv, startRelay, waitFor, withStreamingRelay, writeEvents } from "./relay_support.ts";
 
-type RelayHealth = { lag_ms: number; lag_events: number; active?: boolean; slot?: { name: string; wal_status: string; retained_bytes: number } };
+type RelayHealth = {
+  lag_ms: number;
+  lag_events: number;
+  active?: boolean;
+  slot?: { name: string; wal_status: string; retained_bytes: number };
+};
 
 Deno.test("appended events, also those from before the relay first ran, reach the pipeline; health shows the lag", async () => {
   const stack = await startStack({ store: "memory" });
@@ -22,7 +27,8 @@ Deno.test("appended events, also those from before the relay first ran, reach th
       return Number(s.handed_over) >= 1_300 && s.last_seq === s.max;
     };
     await waitFor(handed, 30_000, "1,300 events handed over");
-    const health = async () => (await stack.db.sql<{ h: RelayHealth }[]>`select switchyard.health_relay() as h`)[0].h;
+    const health = async () =>
+      (await stack.db.sql<{ h: RelayHealth }[]>`select switchyard.health_relay() as h`)[0].h;
     await waitFor(async () => (await health()).lag_events === 0, 5_000, "lag 0");
     const caughtUp = await health();
     assert.equal(caughtUp.lag_ms, 0);
@@ -35,7 +41,11 @@ Deno.test("appended events, also those from before the relay first ran, reach th
     assert.equal(body.checks.relay.lagEvents, 0);
 
     await relay.kill();
-    await appendEvents(stack.db.sql, [{ tenant: slug, type: "order.created", entity: { type: "order", id: "late" } }]);
+    await appendEvents(stack.db.sql, [{
+      tenant: slug,
+      type: "order.created",
+      entity: { type: "order", id: "late" },
+    }]);
     await new Promise((r) => setTimeout(r, 50));
     const down = await health();
     assert.equal(down.lag_events, 1);
@@ -52,7 +62,8 @@ Deno.test("an idle relay issues no queries and no hand-overs", () =>
     await writeEvents(db.sql, slug, { total: 20, writers: 1, batch: 10, entities: 3 });
     await waitFor(() => pipeline.count() === 20, 10_000, "20 events");
     await new Promise((r) => setTimeout(r, 200));
-    const activity = () => db.sql<{ pid: number; query_start: Date; state_change: Date; backend_type: string }[]>`
+    const activity = () =>
+      db.sql<{ pid: number; query_start: Date; state_change: Date; backend_type: string }[]>`
       select pid, query_start, state_change, backend_type from pg_stat_activity
       where application_name = 'switchyard-relay' and datname = current_database() order by pid`;
     const before = await activity();

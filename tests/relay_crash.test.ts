@@ -1,30 +1,52 @@
 /** The relay survives kill -9: nothing lost, per-entity order kept, and only one relay streams at a time. */
 import assert from "node:assert/strict";
-import { assertOrderPerIncarnation, waitFor, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import {
+  assertOrderPerIncarnation,
+  waitFor,
+  withStreamingRelay,
+  writeEvents,
+} from "./relay_support.ts";
 
 Deno.test("kill -9 of the relay while 10,000 events are written: every event handed over, per-entity order intact", () =>
   withStreamingRelay(async ({ db, pipeline, slug, relay, spawn }) => {
-    const writing = writeEvents(db.sql, slug, { total: 10_000, writers: 4, batch: 25, entities: 300 });
+    const writing = writeEvents(db.sql, slug, {
+      total: 10_000,
+      writers: 4,
+      batch: 25,
+      entities: 300,
+    });
     await waitFor(() => pipeline.count() >= 2_000, 60_000, "2,000 events handed over");
     await relay.kill("SIGKILL");
     const beforeCrash = pipeline.count();
-    const [{ written }] = await db.sql<{ written: number }[]>`select count(*)::int as written from switchyard.events`;
-    assert.ok(written < 10_000, `the relay died while events were still being written (${written})`);
+    const [{ written }] = await db.sql<
+      { written: number }[]
+    >`select count(*)::int as written from switchyard.events`;
+    assert.ok(
+      written < 10_000,
+      `the relay died while events were still being written (${written})`,
+    );
     await new Promise((r) => setTimeout(r, 300));
     spawn();
     await writing;
     const ids = (await db.sql<{ id: string }[]>`select id from switchyard.events`).map((r) => r.id);
     assert.equal(ids.length, 10_000);
-    await waitFor(() => {
-      const seen = pipeline.seenIds();
-      return ids.every((id) => seen.has(id));
-    }, 60_000, "every event handed over");
+    await waitFor(
+      () => {
+        const seen = pipeline.seenIds();
+        return ids.every((id) => seen.has(id));
+      },
+      60_000,
+      "every event handed over",
+    );
     assertOrderPerIncarnation(pipeline.batches);
     assert.equal(new Set(pipeline.batches.map((b) => b.relayId)).size, 2);
     assert.equal(pipeline.seenIds().size, 10_000);
     assert.ok(beforeCrash < 10_000);
     // Redelivery is bounded by what was unacknowledged when the relay died.
-    assert.ok(pipeline.count() - 10_000 <= 2 * 500 * 20, `duplicates: ${pipeline.count() - 10_000}`);
+    assert.ok(
+      pipeline.count() - 10_000 <= 2 * 500 * 20,
+      `duplicates: ${pipeline.count() - 10_000}`,
+    );
   }));
 
 Deno.test("a second relay waits while the first streams and takes over when the first is killed", () =>

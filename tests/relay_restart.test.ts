@@ -5,7 +5,14 @@ import { migrate } from "../local/migrate.ts";
 import { freePort } from "../local/ports.ts";
 import { createSql } from "../functions/_shared/db.ts";
 import { seedTenant } from "./harness.ts";
-import { assertOrderPerIncarnation, recordingPipeline, relayEnv, startRelay, waitFor, writeEvents } from "./relay_support.ts";
+import {
+  assertOrderPerIncarnation,
+  recordingPipeline,
+  relayEnv,
+  startRelay,
+  waitFor,
+  writeEvents,
+} from "./relay_support.ts";
 
 Deno.test("the relay reconnects after a Postgres restart and recovers from a lost slot", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-relay-" });
@@ -35,24 +42,37 @@ Deno.test("the relay reconnects after a Postgres restart and recovers from a los
       assertOrderPerIncarnation(pipeline.batches);
     });
 
-    await t.step("a slot lost while the relay is down is re-created and the log caught up", async () => {
-      await relay.kill("SIGKILL");
-      await writeEvents(sql, slug, { total: 50, writers: 1, batch: 10, entities: 10 });
-      await sql`create table if not exists filler (x text)`;
-      for (let i = 0; i < 4; i++) {
-        await sql`insert into filler select repeat('x', 1000) from generate_series(1, 2000)`;
-        await sql`select pg_switch_wal()`;
-      }
-      await sql`checkpoint`;
-      const [{ h }] = await sql<{ h: { slot: { wal_status: string } } }[]>`select switchyard.health_relay() as h`;
-      assert.equal(h.slot.wal_status, "lost");
-      relay = startRelay(env);
-      await relay.waitForLog(/replication slot was lost/);
-      await waitFor(() => pipeline.seenIds().size === 250, 30_000, "250 events after the catch-up");
-      await writeEvents(sql, slug, { total: 50, writers: 1, batch: 10, entities: 10 });
-      await waitFor(() => pipeline.seenIds().size === 300, 30_000, "300 events streamed on the new slot");
-      assertOrderPerIncarnation(pipeline.batches);
-    });
+    await t.step(
+      "a slot lost while the relay is down is re-created and the log caught up",
+      async () => {
+        await relay.kill("SIGKILL");
+        await writeEvents(sql, slug, { total: 50, writers: 1, batch: 10, entities: 10 });
+        await sql`create table if not exists filler (x text)`;
+        for (let i = 0; i < 4; i++) {
+          await sql`insert into filler select repeat('x', 1000) from generate_series(1, 2000)`;
+          await sql`select pg_switch_wal()`;
+        }
+        await sql`checkpoint`;
+        const [{ h }] = await sql<
+          { h: { slot: { wal_status: string } } }[]
+        >`select switchyard.health_relay() as h`;
+        assert.equal(h.slot.wal_status, "lost");
+        relay = startRelay(env);
+        await relay.waitForLog(/replication slot was lost/);
+        await waitFor(
+          () => pipeline.seenIds().size === 250,
+          30_000,
+          "250 events after the catch-up",
+        );
+        await writeEvents(sql, slug, { total: 50, writers: 1, batch: 10, entities: 10 });
+        await waitFor(
+          () => pipeline.seenIds().size === 300,
+          30_000,
+          "300 events streamed on the new slot",
+        );
+        assertOrderPerIncarnation(pipeline.batches);
+      },
+    );
   } finally {
     await relay.kill();
     await pipeline.stop();

@@ -6,7 +6,7 @@ import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents, type NewEvent } from "../functions/_shared/events/append.ts";
 import type { LoggedEvent } from "../functions/_shared/events/envelope.ts";
 import { freePort } from "../local/ports.ts";
-import { SERVICE_KEY, seedTenant, type TestDb, testDatabase } from "./harness.ts";
+import { seedTenant, SERVICE_KEY, testDatabase, type TestDb } from "./harness.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -22,8 +22,12 @@ export function recordingPipeline() {
   const state = { fail: false };
   const port = freePort();
   const server = Deno.serve({ port, hostname: "127.0.0.1", onListen: () => {} }, async (req) => {
-    if (new URL(req.url).pathname !== "/functions/v1/pipeline/batch") return new Response("no", { status: 404 });
-    if (req.headers.get("authorization") !== `Bearer ${SERVICE_KEY}`) return new Response("no", { status: 401 });
+    if (new URL(req.url).pathname !== "/functions/v1/pipeline/batch") {
+      return new Response("no", { status: 404 });
+    }
+    if (req.headers.get("authorization") !== `Bearer ${SERVICE_KEY}`) {
+      return new Response("no", { status: 401 });
+    }
     const body = await req.json() as { events: LoggedEvent[] };
     if (state.fail) return new Response("down", { status: 503 });
     const at = performance.timeOrigin + performance.now();
@@ -42,7 +46,12 @@ export function recordingPipeline() {
   };
 }
 
-export function relayEnv(databaseUrl: string, supabaseUrl: string, dbName: string, extra: Record<string, string> = {}) {
+export function relayEnv(
+  databaseUrl: string,
+  supabaseUrl: string,
+  dbName: string,
+  extra: Record<string, string> = {},
+) {
   return {
     DATABASE_URL: databaseUrl,
     SUPABASE_URL: supabaseUrl,
@@ -87,7 +96,11 @@ export function startRelay(env: Record<string, string>): RelayProcess {
     process,
     lines,
     waitForLog: (pattern, timeoutMs = 30_000) =>
-      waitFor(() => lines.some((l) => pattern.test(l)), timeoutMs, `relay log ${pattern}; got:\n${lines.join("\n")}`),
+      waitFor(
+        () => lines.some((l) => pattern.test(l)),
+        timeoutMs,
+        `relay log ${pattern}; got:\n${lines.join("\n")}`,
+      ),
     async kill(signal = "SIGKILL") {
       try {
         process.kill(signal);
@@ -97,16 +110,26 @@ export function startRelay(env: Record<string, string>): RelayProcess {
   };
 }
 
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = "condition") {
+export async function waitFor(
+  cond: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = "condition",
+) {
   const deadline = Date.now() + timeoutMs;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Appends `total` events in batches of `batch` from `writers` concurrent writers over `entities` entities. */
-export async function writeEvents(sql: Sql, tenant: string, opts: { total: number; writers: number; batch: number; entities: number }) {
+export async function writeEvents(
+  sql: Sql,
+  tenant: string,
+  opts: { total: number; writers: number; batch: number; entities: number },
+) {
   let next = 0;
   const writer = async () => {
     while (next < opts.total) {
@@ -132,7 +155,9 @@ export function assertOrderPerIncarnation(batches: Recorded[]) {
     for (const e of b.events) {
       const key = `${b.relayId}/${e.tenant}/${e.entity.type}/${e.entity.id}`;
       const prev = last.get(key) ?? 0;
-      if (e.version <= prev) throw new Error(`${key}: version ${e.version} handed over after ${prev}`);
+      if (e.version <= prev) {
+        throw new Error(`${key}: version ${e.version} handed over after ${prev}`);
+      }
       last.set(key, e.version);
       const idKey = `${b.relayId}/${e.id}`;
       if (seenIds.has(idKey)) throw new Error(`relay ${b.relayId} handed over ${e.id} twice`);

@@ -13,15 +13,39 @@ const services = await startThrowaway();
 stopOnSignal(services.stop);
 try {
   const env = { ...Deno.env.toObject(), ...services.env, NO_COLOR: "1" };
-  const denoPaths = only.length ? only : ["functions/", "workers/", "local/", "tests/", "examples/"].filter((p) => existsSync(`${root}${p}`));
+  const denoPaths = only.length
+    ? only
+    : ["functions/", "workers/", "local/", "tests/", "examples/"].filter((p) =>
+      existsSync(`${root}${p}`)
+    );
   const suites: { name: string; cmd: string; args: string[]; when: boolean }[] = [
-    { name: "deno", cmd: Deno.execPath(), args: ["test", "-A", "--no-check", ...denoPaths], when: true },
-    { name: "sql", cmd: Deno.execPath(), args: ["run", "-A", "tests/sql/run.ts"], when: !only.length && existsSync(`${root}tests/sql/run.ts`) },
-    { name: "cli", cmd: "npm", args: ["run", "--silent", "test", "--workspace", "cli"], when: !only.length && existsSync(`${root}cli/test`) },
+    {
+      name: "deno",
+      cmd: Deno.execPath(),
+      args: ["test", "-A", "--no-check", ...denoPaths],
+      when: true,
+    },
+    {
+      name: "sql",
+      cmd: Deno.execPath(),
+      args: ["run", "-A", "tests/sql/run.ts"],
+      when: !only.length && existsSync(`${root}tests/sql/run.ts`),
+    },
+    {
+      name: "cli",
+      cmd: "npm",
+      args: ["run", "--silent", "test", "--workspace", "cli"],
+      when: !only.length && existsSync(`${root}cli/test`),
+    },
   ];
   for (const suite of suites.filter((s) => s.when)) {
     console.log(`\n=== ${suite.name} tests ===`);
-    const status = await new Deno.Command(suite.cmd, { args: suite.args, cwd: root, env, stdin: "null" }).spawn().status;
+    const status = await new Deno.Command(suite.cmd, {
+      args: suite.args,
+      cwd: root,
+      env,
+      stdin: "null",
+    }).spawn().status;
     if (!status.success) {
       failed = true;
       console.error(`=== ${suite.name} tests FAILED (exit ${status.code}) ===`);

@@ -1,6 +1,6 @@
 /** The scheduler: retention prunes old events in batches; the process starts and stops cleanly. */
 import assert from "node:assert/strict";
-import { SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
+import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { retentionJob } from "../workers/scheduler/jobs/retention.ts";
 import { writeEvents } from "./relay_support.ts";
 
@@ -8,8 +8,14 @@ Deno.test("retention removes events older than RETENTION_DAYS and keeps the rest
   const stack = await startStack({ store: "memory", env: { RETENTION_DAYS: "7" } });
   try {
     const { slug } = await seedTenant(stack.db.sql);
-    await writeEvents(stack.db.sql, slug, { total: 12_000, writers: 2, batch: 1_000, entities: 100 });
-    await stack.db.sql`update switchyard.events set recorded_at = now() - interval '8 days' where seq % 3 <> 0`;
+    await writeEvents(stack.db.sql, slug, {
+      total: 12_000,
+      writers: 2,
+      batch: 1_000,
+      entities: 100,
+    });
+    await stack.db
+      .sql`update switchyard.events set recorded_at = now() - interval '8 days' where seq % 3 <> 0`;
     const delay = await retentionJob.run(stack.ctx);
     assert.equal(delay, 3_600_000);
     const [{ left, old }] = await stack.db.sql<{ left: number; old: number }[]>`

@@ -9,7 +9,9 @@ import { readEnvFile } from "../local/envfile.ts";
 const root = new URL("..", import.meta.url).pathname;
 
 function descendants(pid: number): number[] {
-  const out = new TextDecoder().decode(new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).outputSync().stdout);
+  const out = new TextDecoder().decode(
+    new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).outputSync().stdout,
+  );
   const children = new Map<number, number[]>();
   for (const line of out.trim().split("\n")) {
     const [p, pp] = line.trim().split(/\s+/).map(Number);
@@ -37,7 +39,15 @@ const alive = (pid: number) => {
 
 async function boot(stateDir: string, ports: { api: number; db: number; bridge: number }) {
   const env: Record<string, string> = { ...Deno.env.toObject() };
-  for (const k of ["DATABASE_URL", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY"]) delete env[k];
+  for (
+    const k of [
+      "DATABASE_URL",
+      "UPSTASH_REDIS_REST_URL",
+      "UPSTASH_REDIS_REST_TOKEN",
+      "SUPABASE_URL",
+      "SUPABASE_SERVICE_ROLE_KEY",
+    ]
+  ) delete env[k];
   Object.assign(env, {
     SWITCHYARD_STATE_DIR: stateDir,
     SWITCHYARD_PORT: String(ports.api),
@@ -46,11 +56,17 @@ async function boot(stateDir: string, ports: { api: number; db: number; bridge: 
     LOG_LEVEL: "warn",
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/start.ts"], cwd: root, env, clearEnv: true, stdout: "piped", stderr: "piped",
+    args: ["run", "-A", "local/start.ts"],
+    cwd: root,
+    env,
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
   }).spawn();
   let output = "";
   const decoder = new TextDecoder();
-  const drain = (s: ReadableStream<Uint8Array>) => s.pipeTo(new WritableStream({ write: (c) => void (output += decoder.decode(c)) }));
+  const drain = (s: ReadableStream<Uint8Array>) =>
+    s.pipeTo(new WritableStream({ write: (c) => void (output += decoder.decode(c)) }));
   const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
   const started = Date.now();
   const url = `http://127.0.0.1:${ports.api}/functions/v1/api/health`;
@@ -73,25 +89,49 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
   try {
     const first = await boot(stateDir, ports);
     try {
-      assert.equal(first.health?.status, "ok", `health within 60 s: ${JSON.stringify(first.health)}\n${first.output()}`);
+      assert.equal(
+        first.health?.status,
+        "ok",
+        `health within 60 s: ${JSON.stringify(first.health)}\n${first.output()}`,
+      );
       assert.ok(first.elapsedMs < 60_000);
       const env = await readEnvFile(`${stateDir}/env`);
-      for (const k of ["DATABASE_URL", "SUPABASE_URL", "SUPABASE_SERVICE_ROLE_KEY", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "SWITCHYARD_DEMO_TENANT", "SWITCHYARD_DEMO_API_KEY"]) {
+      for (
+        const k of [
+          "DATABASE_URL",
+          "SUPABASE_URL",
+          "SUPABASE_SERVICE_ROLE_KEY",
+          "UPSTASH_REDIS_REST_URL",
+          "UPSTASH_REDIS_REST_TOKEN",
+          "SWITCHYARD_DEMO_TENANT",
+          "SWITCHYARD_DEMO_API_KEY",
+        ]
+      ) {
         assert.ok(env[k], `${k} written to the env file`);
       }
-      assert.match(first.output(), new RegExp(env.SWITCHYARD_DEMO_API_KEY), "the demo key is printed");
+      assert.match(
+        first.output(),
+        new RegExp(env.SWITCHYARD_DEMO_API_KEY),
+        "the demo key is printed",
+      );
       assert.match(first.output(), /curl .*\/api\/health/, "a curl line to try is printed");
 
       const res = await fetch(`http://127.0.0.1:${ports.api}/functions/v1/api/events`, {
         method: "POST",
-        headers: { authorization: `Bearer ${env.SWITCHYARD_DEMO_API_KEY}`, "content-type": "application/json" },
+        headers: {
+          authorization: `Bearer ${env.SWITCHYARD_DEMO_API_KEY}`,
+          "content-type": "application/json",
+        },
         body: JSON.stringify({ type: "order.confirmed", entity: { type: "order", id: "o-1" } }),
       });
       await res.body?.cancel();
       assert.equal(res.status, 202, "the demo key is accepted");
 
       const children = descendants(first.child.pid);
-      assert.ok(children.length >= 5, `postgres, redis, bridge, functions, relay, scheduler: ${children.length}`);
+      assert.ok(
+        children.length >= 5,
+        `postgres, redis, bridge, functions, relay, scheduler: ${children.length}`,
+      );
       first.child.kill("SIGTERM");
       const status = await first.child.status;
       await first.drained;
@@ -109,7 +149,11 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
     try {
       assert.equal(second.health?.status, "ok");
       const after = await readEnvFile(`${stateDir}/env`);
-      assert.equal(after.SWITCHYARD_DEMO_API_KEY, before.SWITCHYARD_DEMO_API_KEY, "the second run reuses the demo tenant");
+      assert.equal(
+        after.SWITCHYARD_DEMO_API_KEY,
+        before.SWITCHYARD_DEMO_API_KEY,
+        "the second run reuses the demo tenant",
+      );
       assert.doesNotMatch(second.output(), /first run/);
     } finally {
       second.child.kill("SIGTERM");
@@ -140,7 +184,9 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
     booted.child.kill("SIGKILL");
     await booted.child.status;
     const deadline = Date.now() + 15_000;
-    while (denoChildren.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (denoChildren.some(alive) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     assert.deepEqual(denoChildren.filter(alive), [], "every Deno child noticed and stopped");
 
     // Postgres and Redis cannot watch their parent; the next start takes their folders back.
@@ -148,7 +194,11 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
     children.push(...descendants(again.child.pid));
     try {
       assert.equal(again.health?.status, "ok", `restart after a kill: ${again.output()}`);
-      assert.deepEqual(children.filter((pid) => !descendants(again.child.pid).includes(pid)).filter(alive), [], "the orphans were stopped");
+      assert.deepEqual(
+        children.filter((pid) => !descendants(again.child.pid).includes(pid)).filter(alive),
+        [],
+        "the orphans were stopped",
+      );
     } finally {
       again.child.kill("SIGTERM");
       await again.child.status;
@@ -169,7 +219,8 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
 
 Deno.test("bad configuration stops start-up with a one-line reason naming the variable", async () => {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/start.ts"], cwd: root,
+    args: ["run", "-A", "local/start.ts"],
+    cwd: root,
     env: { DATABASE_URL: "nonsense", SWITCHYARD_STATE_DIR: await Deno.makeTempDir() },
   }).output();
   assert.equal(out.code, 1);

@@ -1,6 +1,6 @@
 /** The bot end to end: one-time codes from the admin function, /start over the webhook, /status, /stop. */
 import assert from "node:assert/strict";
-import { client, SERVICE_KEY, seedTenant, startStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { FAKE_SECRET, startFakeTelegram, textUpdate } from "./fake-telegram.ts";
 
 async function setup() {
@@ -11,14 +11,32 @@ async function setup() {
   const post = (update: unknown, secret: string | null = FAKE_SECRET) =>
     fetch(`${stack.base}/telegram`, {
       method: "POST",
-      headers: { "content-type": "application/json", ...(secret === null ? {} : { "x-telegram-bot-api-secret-token": secret }) },
+      headers: {
+        "content-type": "application/json",
+        ...(secret === null ? {} : { "x-telegram-bot-api-secret-token": secret }),
+      },
       body: JSON.stringify(update),
     }).then(async (r) => ({ status: r.status, text: await r.text() }));
-  const link = async () => (await admin("POST", "/telegram/link", { tenant: slug })).json as { code: string; expiresAt: string };
-  const chats = async () => (await admin("GET", `/telegram/chats?tenant=${slug}`)).json.items as { chatId: string; status: string }[];
+  const link = async () =>
+    (await admin("POST", "/telegram/link", { tenant: slug })).json as {
+      code: string;
+      expiresAt: string;
+    };
+  const chats = async () =>
+    (await admin("GET", `/telegram/chats?tenant=${slug}`)).json.items as {
+      chatId: string;
+      status: string;
+    }[];
   const lastReply = (chatId: number) => fake.sent(chatId).at(-1)?.text ?? "";
   return {
-    fake, stack, admin, slug, post, link, chats, lastReply,
+    fake,
+    stack,
+    admin,
+    slug,
+    post,
+    link,
+    chats,
+    lastReply,
     async close() {
       await stack.close();
       await fake.close();
@@ -58,14 +76,18 @@ botTest("a one-time code links the chat that sends /start with it, once", async 
 
   assert.equal((await t.post(textUpdate(2002, `/start ${code}`))).status, 200);
   assert.match(t.lastReply(2002), /already been used/);
-  assert.equal((await t.post(textUpdate(2002, "/start nosuchcode", { languageCode: "es" }))).status, 200);
+  assert.equal(
+    (await t.post(textUpdate(2002, "/start nosuchcode", { languageCode: "es" }))).status,
+    200,
+  );
   assert.match(t.lastReply(2002), /no es válido/);
   assert.deepEqual((await t.chats()).map((c) => c.chatId), ["1001"]);
 });
 
 botTest("an expired code is refused", async (t) => {
   const { code } = await t.link();
-  await t.stack.db.sql`update switchyard.telegram_link_codes set created_at = now() - interval '20 minutes', expires_at = now() - interval '5 minutes'`;
+  await t.stack.db
+    .sql`update switchyard.telegram_link_codes set created_at = now() - interval '20 minutes', expires_at = now() - interval '5 minutes'`;
   await t.post(textUpdate(3003, `/start ${code}`));
   assert.match(t.lastReply(3003), /expired/);
   assert.deepEqual(await t.chats(), []);
@@ -85,31 +107,39 @@ botTest("a wrong or missing webhook secret gets 401 and nothing is processed", a
   assert.deepEqual((await t.chats()).map((c) => c.chatId), ["4004"]);
 });
 
-botTest("/status lists the telegram endpoints and patterns, /stop unlinks, anything else gets help", async (t) => {
-  const [ep] = await t.stack.db.sql`insert into switchyard.endpoints (tenant, name, kind, secret)
+botTest(
+  "/status lists the telegram endpoints and patterns, /stop unlinks, anything else gets help",
+  async (t) => {
+    const [ep] = await t.stack.db.sql`insert into switchyard.endpoints (tenant, name, kind, secret)
     values (${t.slug}, 'orders <bot>', 'telegram', 'v1.not.used') returning id`;
-  await t.stack.db.sql`insert into switchyard.subscriptions (tenant, endpoint_id, pattern)
+    await t.stack.db.sql`insert into switchyard.subscriptions (tenant, endpoint_id, pattern)
     values (${t.slug}, ${ep.id}, 'order.*'), (${t.slug}, ${ep.id}, 'delivery.dead')`;
-  await t.post(textUpdate(5005, "/status"));
-  assert.match(t.lastReply(5005), /not linked/);
-  await t.post(textUpdate(5005, `/start ${(await t.link()).code}`));
-  await t.post(textUpdate(5005, "/status"));
-  const status = t.lastReply(5005);
-  assert.ok(status.includes(`<b>${t.slug}</b>`), status);
-  assert.ok(status.includes("orders &lt;bot&gt;: <code>delivery.dead</code>, <code>order.*</code>"), status);
+    await t.post(textUpdate(5005, "/status"));
+    assert.match(t.lastReply(5005), /not linked/);
+    await t.post(textUpdate(5005, `/start ${(await t.link()).code}`));
+    await t.post(textUpdate(5005, "/status"));
+    const status = t.lastReply(5005);
+    assert.ok(status.includes(`<b>${t.slug}</b>`), status);
+    assert.ok(
+      status.includes("orders &lt;bot&gt;: <code>delivery.dead</code>, <code>order.*</code>"),
+      status,
+    );
 
-  await t.post(textUpdate(5005, "hello"));
-  assert.match(t.lastReply(5005), /^Commands:/);
-  await t.post(textUpdate(5005, "/help"));
-  assert.match(t.lastReply(5005), /\/stop/);
+    await t.post(textUpdate(5005, "hello"));
+    assert.match(t.lastReply(5005), /^Commands:/);
+    await t.post(textUpdate(5005, "/help"));
+    assert.match(t.lastReply(5005), /\/stop/);
 
-  await t.post(textUpdate(5005, "/stop"));
-  assert.match(t.lastReply(5005), /Unlinked/);
-  assert.deepEqual((await t.chats()).map((c) => [c.chatId, c.status]), [["5005", "unlinked"]]);
-});
+    await t.post(textUpdate(5005, "/stop"));
+    assert.match(t.lastReply(5005), /Unlinked/);
+    assert.deepEqual((await t.chats()).map((c) => [c.chatId, c.status]), [["5005", "unlinked"]]);
+  },
+);
 
 botTest("set-webhook registers our URL with the secret token", async (t) => {
-  const res = await t.admin("POST", "/telegram/set-webhook", { url: "https://example.com/functions/v1/telegram" });
+  const res = await t.admin("POST", "/telegram/set-webhook", {
+    url: "https://example.com/functions/v1/telegram",
+  });
   assert.equal(res.status, 200);
   assert.deepEqual(res.json, { ok: true, url: "https://example.com/functions/v1/telegram" });
   const call = t.fake.calls.find((c) => c.method === "setWebhook")!;
@@ -120,7 +150,11 @@ botTest("set-webhook registers our URL with the secret token", async (t) => {
 Deno.test("without a bot token the webhook says Telegram is off", async () => {
   const stack = await startStack({ store: "memory" });
   try {
-    const res = await fetch(`${stack.base}/telegram`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    const res = await fetch(`${stack.base}/telegram`, {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
     assert.equal(res.status, 503);
     assert.match((await res.json()).error.message, /TELEGRAM_BOT_TOKEN is not set/);
   } finally {

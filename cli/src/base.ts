@@ -21,7 +21,11 @@ export abstract class AdminCommand extends Command {
   }
 
   /** A keyset page: its table, and how to get the next one. */
-  protected page<T>(page: { items: T[]; nextCursor: string | null }, columns: Column<T>[], empty: string) {
+  protected page<T>(
+    page: { items: T[]; nextCursor: string | null },
+    columns: Column<T>[],
+    empty: string,
+  ) {
     this.table(page.items, columns, empty);
     if (page.nextCursor) this.note(`\nmore: add --cursor ${page.nextCursor}`);
   }
@@ -35,20 +39,30 @@ export abstract class AdminCommand extends Command {
     this.logToStderr(message);
   }
 
-  protected async catch(err: Error & { oclif?: { exit?: number }; skipOclifErrorHandling?: boolean }): Promise<unknown> {
+  protected async catch(
+    err: Error & { oclif?: { exit?: number }; skipOclifErrorHandling?: boolean },
+  ): Promise<unknown> {
     if (err instanceof Errors.ExitError) throw err;
     const usage = !(err instanceof UserError) && err.oclif?.exit === 2;
     const exit = err instanceof UserError ? err.exitCode : usage ? 2 : 1;
     const code = err instanceof UserError ? err.code : usage ? "usage" : "internal";
     const details = err instanceof UserError ? err.details : [];
     // Anything not ours is a bug: say so in one line; DEBUG=* shows the stack.
-    const message = err instanceof UserError || usage ? oneLine(err.message) : `unexpected error: ${err.message}`;
+    const message = err instanceof UserError || usage
+      ? oneLine(err.message)
+      : `unexpected error: ${err.message}`;
     if (this.jsonEnabled()) {
       this.logJson({ error: { code, message, details } });
     } else {
       process.stderr.write(`Error: ${message}\n`);
-      for (const d of details) process.stderr.write(`  ${d.path ? `${d.path}: ` : ""}${d.message}\n`);
-      if (exit === 2) process.stderr.write(`See: ${this.config.bin} ${this.id?.replaceAll(":", " ") ?? ""} --help\n`);
+      for (const d of details) {
+        process.stderr.write(`  ${d.path ? `${d.path}: ` : ""}${d.message}\n`);
+      }
+      if (exit === 2) {
+        process.stderr.write(
+          `See: ${this.config.bin} ${this.id?.replaceAll(":", " ") ?? ""} --help\n`,
+        );
+      }
     }
     if (!(err instanceof UserError) && !usage) this.debug(err.stack);
     return this.exit(exit);

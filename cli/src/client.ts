@@ -15,7 +15,11 @@ export class AdminClient {
     this.base = `${config.supabaseUrl}/functions/v1/admin`;
   }
 
-  get<T>(path: string, query: Query = {}, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
+  get<T>(
+    path: string,
+    query: Query = {},
+    opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
     return this.request<T>("GET", path, { query, ...opts });
   }
 
@@ -47,9 +51,17 @@ export class AdminClient {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       if (timeout.aborted) {
-        throw new UserError(`Switchyard at ${this.config.supabaseUrl} did not answer ${method} ${path} in ${Math.round((opts.timeoutMs ?? this.timeoutMs) / 1000)} s`, "timeout");
+        throw new UserError(
+          `Switchyard at ${this.config.supabaseUrl} did not answer ${method} ${path} in ${
+            Math.round((opts.timeoutMs ?? this.timeoutMs) / 1000)
+          } s`,
+          "timeout",
+        );
       }
-      throw new UserError(`cannot reach Switchyard at ${this.config.supabaseUrl} — is \`npm start\` running?`, "unreachable");
+      throw new UserError(
+        `cannot reach Switchyard at ${this.config.supabaseUrl} — is \`npm start\` running?`,
+        "unreachable",
+      );
     }
     const text = await res.text();
     let json: unknown;
@@ -59,19 +71,37 @@ export class AdminClient {
       json = undefined;
     }
     if (res.ok) {
-      if (json === undefined) throw new UserError(`unexpected answer from ${url.origin}${url.pathname}: HTTP ${res.status}, not JSON`, "bad_response");
+      if (json === undefined) {
+        throw new UserError(
+          `unexpected answer from ${url.origin}${url.pathname}: HTTP ${res.status}, not JSON`,
+          "bad_response",
+        );
+      }
       return json as T;
     }
     throw this.failure(method, path, res.status, (json as ErrorBody | undefined)?.error);
   }
 
-  private failure(method: string, path: string, status: number, error: ErrorBody["error"]): UserError {
+  private failure(
+    method: string,
+    path: string,
+    status: number,
+    error: ErrorBody["error"],
+  ): UserError {
     const code = error?.code ?? `http_${status}`;
     const message = error?.message ?? `HTTP ${status}`;
-    if (status === 401) return new UserError("the service role key was refused — check SUPABASE_SERVICE_ROLE_KEY", "unauthorized");
+    if (status === 401) {
+      return new UserError(
+        "the service role key was refused — check SUPABASE_SERVICE_ROLE_KEY",
+        "unauthorized",
+      );
+    }
     if (status === 404 && /^no (route|function) /.test(message)) {
       const route = `${method} ${path.split("?")[0]}`;
-      return new UserError(`this Switchyard has no admin route ${route} yet — update the stack at ${this.config.supabaseUrl}`, "no_route");
+      return new UserError(
+        `this Switchyard has no admin route ${route} yet — update the stack at ${this.config.supabaseUrl}`,
+        "no_route",
+      );
     }
     if (status === 503) return new UserError(`Switchyard is unavailable: ${message}`, code);
     if (status >= 500) return new UserError(`Switchyard failed (HTTP ${status}): ${message}`, code);

@@ -19,7 +19,7 @@ export function parseEnvFile(text: string): Record<string, string> {
 }
 
 export function findEnvFile(from: string): string | undefined {
-  for (let dir = from; ; dir = dirname(dir)) {
+  for (let dir = from;; dir = dirname(dir)) {
     const candidate = join(dir, ".switchyard", "env");
     if (existsSync(candidate)) return candidate;
     if (dirname(dir) === dir) return undefined;
@@ -35,10 +35,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     supabaseUrl ||= values.SUPABASE_URL;
     serviceKey ||= values.SUPABASE_SERVICE_ROLE_KEY;
   }
-  const missing = [!supabaseUrl && "SUPABASE_URL", !serviceKey && "SUPABASE_SERVICE_ROLE_KEY"].filter(Boolean);
+  const missing = [!supabaseUrl && "SUPABASE_URL", !serviceKey && "SUPABASE_SERVICE_ROLE_KEY"]
+    .filter(Boolean);
   if (missing.length) {
     throw new UserError(
-      `${missing.join(" and ")} not set: export ${missing.length > 1 ? "them" : "it"}, or run \`npm start\` (it writes .switchyard/env)`,
+      `${missing.join(" and ")} not set: export ${
+        missing.length > 1 ? "them" : "it"
+      }, or run \`npm start\` (it writes .switchyard/env)`,
       "not_configured",
     );
   }

@@ -34,14 +34,18 @@ export interface DeadLetter {
   deadAt: string;
 }
 
-const last = (d: Delivery) => [d.lastStatus, d.lastError].filter((v) => v !== null && v !== undefined).join(" ");
+const last = (d: Delivery) =>
+  [d.lastStatus, d.lastError].filter((v) => v !== null && v !== undefined).join(" ");
 
 export const deliveryColumns: Column<Delivery>[] = [
   { header: "id", get: (d) => d.id },
   { header: "tenant", get: (d) => d.tenant },
   { header: "endpoint", get: (d) => d.endpointId },
   { header: "event", get: (d) => d.eventType },
-  { header: "entity", get: (d) => (d.entity ? `${d.entity.type}:${d.entity.id} v${d.version}` : null) },
+  {
+    header: "entity",
+    get: (d) => (d.entity ? `${d.entity.type}:${d.entity.id} v${d.version}` : null),
+  },
   { header: "status", get: (d) => (d.replay ? `${d.status} (replay)` : d.status) },
   { header: "tries", get: (d) => d.tries },
   { header: "next attempt", get: (d) => d.nextAttemptAt },

@@ -16,5 +16,7 @@ export const eventColumns: Column<Envelope>[] = [
 ];
 
 export function eventLine(e: Envelope): string {
-  return `${e.timestamp}  ${e.type}  ${e.entity.type}:${e.entity.id} v${e.version}  ${e.id}  ${JSON.stringify(e.data)}`;
+  return `${e.timestamp}  ${e.type}  ${e.entity.type}:${e.entity.id} v${e.version}  ${e.id}  ${
+    JSON.stringify(e.data)
+  }`;
 }

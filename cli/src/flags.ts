@@ -9,12 +9,20 @@ const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function slug(value: string, what = "tenant"): string {
-  if (!SLUG.test(value)) throw new UsageError(`${what} "${value}" is not a slug: 2-63 of a-z, 0-9 and -, starting with a letter or digit`);
+  if (!SLUG.test(value)) {
+    throw new UsageError(
+      `${what} "${value}" is not a slug: 2-63 of a-z, 0-9 and -, starting with a letter or digit`,
+    );
+  }
   return value;
 }
 
 export function pattern(value: string): string {
-  if (!patternSchema.safeParse(value).success) throw new UsageError(`"${value}" is not an event type or pattern (e.g. order.confirmed, order.*, *)`);
+  if (!patternSchema.safeParse(value).success) {
+    throw new UsageError(
+      `"${value}" is not an event type or pattern (e.g. order.confirmed, order.*, *)`,
+    );
+  }
   return value;
 }
 
@@ -25,7 +33,9 @@ export function httpUrl(value: string): string {
   } catch {
     throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`"${value}" must be an http or https URL`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`"${value}" must be an http or https URL`);
+  }
   return url.toString();
 }
 
@@ -38,8 +48,14 @@ export function durationMs(value: string): number {
 /** An ISO-8601 time, or a duration meaning that long ago (`15m`, `2h`, `7d`). */
 export function isoTime(value: string, now = Date.now()): string {
   if (DURATION.test(value)) return new Date(now - durationMs(value)).toISOString();
-  const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`"${value}" is not an ISO-8601 time (e.g. 2026-11-24T10:00:00Z) or a duration ago (e.g. 2h)`);
+  const ms = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+    ? Date.parse(value)
+    : NaN;
+  if (Number.isNaN(ms)) {
+    throw new UsageError(
+      `"${value}" is not an ISO-8601 time (e.g. 2026-11-24T10:00:00Z) or a duration ago (e.g. 2h)`,
+    );
+  }
   return new Date(ms).toISOString();
 }
 
@@ -50,7 +66,9 @@ export function jsonObject(value: string, what: string): Record<string, unknown>
   } catch (err) {
     throw new UsageError(`${what} is not valid JSON: ${(err as Error).message}`);
   }
-  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new UsageError(`${what} must be a JSON object`);
+  if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UsageError(`${what} must be a JSON object`);
+  }
   return parsed as Record<string, unknown>;
 }
 
@@ -58,7 +76,11 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${what} ${path}: ${
+        (err as NodeJS.ErrnoException).code ?? (err as Error).message
+      }`,
+    );
   }
 }
 
@@ -108,11 +130,16 @@ export const url = Flags.custom<string>({
 });
 
 export function dtoType(value: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(value)) throw new UsageError(`"${value}" is not a DTO type name (e.g. CustomerPosition)`);
+  if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(value)) {
+    throw new UsageError(`"${value}" is not a DTO type name (e.g. CustomerPosition)`);
+  }
   return value;
 }
 
-export const tenantArg = Args.custom<string>({ description: "tenant slug", parse: async (v) => slug(v) });
+export const tenantArg = Args.custom<string>({
+  description: "tenant slug",
+  parse: async (v) => slug(v),
+});
 
 /** An id the admin API gave out (endpoint, delivery, key). */
 export const idArg = Args.custom<string>({});

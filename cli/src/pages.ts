@@ -4,7 +4,10 @@ export interface Page {
   done: boolean;
 }
 
-export async function drain<P extends Page>(step: (cursor?: string) => Promise<P>, onPage: (page: P, pages: P[]) => void): Promise<P[]> {
+export async function drain<P extends Page>(
+  step: (cursor?: string) => Promise<P>,
+  onPage: (page: P, pages: P[]) => void,
+): Promise<P[]> {
   const pages: P[] = [];
   let cursor: string | undefined;
   for (;;) {

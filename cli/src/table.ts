@@ -18,9 +18,14 @@ function truncate(s: string, max: number): string {
 
 export function renderTable<T>(rows: T[], columns: Column<T>[], empty = "(none)"): string {
   if (rows.length === 0) return empty;
-  const cells = rows.map((r) => columns.map((c) => truncate(cell(c.get(r)).replace(/\s+/g, " "), 60)));
-  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join("  ");
+  const cells = rows.map((r) =>
+    columns.map((c) => truncate(cell(c.get(r)).replace(/\s+/g, " "), 60))
+  );
+  const widths = columns.map((c, i) =>
+    Math.max(c.header.length, ...cells.map((row) => row[i].length))
+  );
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join("  ");
   return [line(columns.map((c) => c.header.toUpperCase())), ...cells.map(line)].join("\n");
 }
 
@@ -32,7 +37,10 @@ export function renderRecord(record: Record<string, unknown>): string {
 }
 
 /** Columns for rows whose shape the CLI does not pin down: every key seen, in first-seen order. */
-export function autoColumns(rows: Record<string, unknown>[], skip: string[] = []): Column<Record<string, unknown>>[] {
+export function autoColumns(
+  rows: Record<string, unknown>[],
+  skip: string[] = [],
+): Column<Record<string, unknown>>[] {
   const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => !skip.includes(k));
   return keys.map((k) => ({ header: k, get: (r) => r[k] }));
 }

@@ -37,8 +37,24 @@ let endpointId = "";
 
 describe("endpoints", () => {
   it("add prints the endpoint and its signing secret once", async () => {
-    const r = await cli("endpoints", "add", "--tenant", tenant.slug, "--url", receiverUrl, "--events", "order.*,product.updated",
-      "--header", "x-team=integrations", "--timeout", "5s", "--retry-schedule", "1s,2s", "--name", "orders");
+    const r = await cli(
+      "endpoints",
+      "add",
+      "--tenant",
+      tenant.slug,
+      "--url",
+      receiverUrl,
+      "--events",
+      "order.*,product.updated",
+      "--header",
+      "x-team=integrations",
+      "--timeout",
+      "5s",
+      "--retry-schedule",
+      "1s,2s",
+      "--name",
+      "orders",
+    );
     assert.equal(r.exit, 0, r.stderr);
     assert.match(r.stdout, /^kind\s+webhook$/m);
     assert.match(r.stdout, /Signing secret \(shown once, store it now\):\n\n {2}whsec_\S+/);
@@ -47,8 +63,24 @@ describe("endpoints", () => {
   it("add --json returns the endpoint with `secret`; show and list never do", async () => {
     const transform = join(tmpdir(), `transform-${process.pid}.json`);
     writeFileSync(transform, JSON.stringify({ body: { order: "{{entity.id}}" } }));
-    const r = await cli("endpoints", "add", "--tenant", tenant.slug, "--url", receiverUrl, "--events", "order.confirmed",
-      "--filter", '{"data.total":[10,20]}', "--transform", transform, "--credentials", '{"type":"bearer","token":"t0k"}', "--ordered", "--json");
+    const r = await cli(
+      "endpoints",
+      "add",
+      "--tenant",
+      tenant.slug,
+      "--url",
+      receiverUrl,
+      "--events",
+      "order.confirmed",
+      "--filter",
+      '{"data.total":[10,20]}',
+      "--transform",
+      transform,
+      "--credentials",
+      '{"type":"bearer","token":"t0k"}',
+      "--ordered",
+      "--json",
+    );
     assert.equal(r.exit, 0, r.stderr);
     assert.match(r.json.secret, /^whsec_/);
     assert.deepEqual(r.json.events, ["order.confirmed"]);
@@ -64,14 +96,20 @@ describe("endpoints", () => {
     assert.equal(listed.json.items.length, 2);
     assert.doesNotMatch(JSON.stringify(listed.json), /whsec_/);
     const table = await cli("endpoints", "list", "--tenant", tenant.slug);
-    assert.match(table.stdout.split("\n")[0], /^ID\s+TENANT\s+KIND\s+NAME\s+URL\s+EVENTS\s+STATUS$/);
+    assert.match(
+      table.stdout.split("\n")[0],
+      /^ID\s+TENANT\s+KIND\s+NAME\s+URL\s+EVENTS\s+STATUS$/,
+    );
   });
 
   it("add rejects a malformed URL, a bad pattern, bad JSON and a missing --url (exit 2)", async () => {
     const cases: [string[], RegExp][] = [
       [["--url", "not a url"], /"not a url" is not a URL/],
       [["--url", "ftp://x.example"], /must be an http or https URL/],
-      [["--url", receiverUrl, "--events", "Order.*"], /"Order\.\*" is not an event type or pattern/],
+      [
+        ["--url", receiverUrl, "--events", "Order.*"],
+        /"Order\.\*" is not an event type or pattern/,
+      ],
       [["--url", receiverUrl, "--filter", "{nope"], /--filter is not valid JSON/],
       [["--url", receiverUrl, "--timeout", "soon"], /"soon" is not a duration/],
       [["--url", receiverUrl, "--header", "no-equals"], /--header "no-equals" is not name=value/],
@@ -90,9 +128,21 @@ describe("endpoints", () => {
     const unknown = await cli("endpoints", "add", "--tenant", "nobody-here", "--url", receiverUrl);
     assert.equal(unknown.exit, 1, unknown.stderr);
     assert.match(unknown.stderr, /tenant nobody-here not found/);
-    const soap = await cli("endpoints", "add", "--tenant", tenant.slug, "--kind", "soap", "--url", receiverUrl);
+    const soap = await cli(
+      "endpoints",
+      "add",
+      "--tenant",
+      tenant.slug,
+      "--kind",
+      "soap",
+      "--url",
+      receiverUrl,
+    );
     assert.equal(soap.exit, 2);
-    assert.match(soap.stderr, /^Error: invalid endpoint\n {2}transform\.envelope: is required for a soap endpoint/);
+    assert.match(
+      soap.stderr,
+      /^Error: invalid endpoint\n {2}transform\.envelope: is required for a soap endpoint/,
+    );
   });
 
   it("disable (with a reason) and enable", async () => {
@@ -100,7 +150,10 @@ describe("endpoints", () => {
     assert.equal(off.exit, 0, off.stderr);
     assert.equal(off.json.enabled, false);
     assert.equal(off.json.disabledReason, "maintenance");
-    assert.match((await cli("endpoints", "list", "--tenant", tenant.slug)).stdout, /disabled \(maintenance\)/);
+    assert.match(
+      (await cli("endpoints", "list", "--tenant", tenant.slug)).stdout,
+      /disabled \(maintenance\)/,
+    );
     const on = await cli("endpoints", "enable", endpointId);
     assert.equal(on.exit, 0, on.stderr);
     assert.match(on.stdout, /^enabled\s+true$/m);
@@ -132,7 +185,10 @@ describe("endpoints", () => {
     answer = 500;
     const failed = await cli("endpoints", "test", endpointId);
     assert.equal(failed.exit, 1);
-    assert.match(failed.stderr, new RegExp(`^Error: endpoint ${endpointId} failed the test: HTTP 500 in \\d+ ms`));
+    assert.match(
+      failed.stderr,
+      new RegExp(`^Error: endpoint ${endpointId} failed the test: HTTP 500 in \\d+ ms`),
+    );
     answer = 200;
   });
 });
@@ -149,7 +205,17 @@ describe("replay, deliveries and dead letters", () => {
     const r = await cli("replay", "--tenant", tenant.slug, "--from", "1h", "--json");
     assert.equal(r.exit, 0, r.stdout);
     assert.deepEqual(r.json, { created: 3, scanned: 2, done: true });
-    const human = await cli("replay", "--tenant", tenant.slug, "--from", "1h", "--type", "product.*", "--endpoint", endpointId);
+    const human = await cli(
+      "replay",
+      "--tenant",
+      tenant.slug,
+      "--from",
+      "1h",
+      "--type",
+      "product.*",
+      "--endpoint",
+      endpointId,
+    );
     assert.equal(human.exit, 0, human.stderr);
     assert.match(human.stderr, /… scanned 2 events, created 0 deliveries/);
     assert.match(human.stdout, /replay done: scanned 2 events, created 0 deliveries/);
@@ -160,7 +226,13 @@ describe("replay, deliveries and dead letters", () => {
     const bad = await cli("replay", "--tenant", tenant.slug, "--from", "last tuesday");
     assert.equal(bad.exit, 2);
     assert.match(bad.stderr, /not an ISO-8601 time/);
-    const unknown = await cli("replay", "--tenant", "nobody-here", "--from", "2026-11-24T00:00:00Z");
+    const unknown = await cli(
+      "replay",
+      "--tenant",
+      "nobody-here",
+      "--from",
+      "2026-11-24T00:00:00Z",
+    );
     assert.equal(unknown.exit, 1);
     assert.match(unknown.stderr, /tenant nobody-here not found/);
   });
@@ -168,13 +240,24 @@ describe("replay, deliveries and dead letters", () => {
   let deliveryId = "";
 
   it("deliveries list and show", async () => {
-    const list = await cli("deliveries", "list", "--tenant", tenant.slug, "--status", "pending", "--json");
+    const list = await cli(
+      "deliveries",
+      "list",
+      "--tenant",
+      tenant.slug,
+      "--status",
+      "pending",
+      "--json",
+    );
     assert.equal(list.exit, 0, list.stderr);
     assert.equal(list.json.items.length, 3);
     assert.ok("nextCursor" in list.json);
     deliveryId = list.json.items[0].id;
     const table = await cli("deliveries", "list", "--endpoint", endpointId);
-    assert.match(table.stdout.split("\n")[0], /^ID\s+TENANT\s+ENDPOINT\s+EVENT\s+ENTITY\s+STATUS\s+TRIES\s+NEXT ATTEMPT\s+LAST ANSWER$/);
+    assert.match(
+      table.stdout.split("\n")[0],
+      /^ID\s+TENANT\s+ENDPOINT\s+EVENT\s+ENTITY\s+STATUS\s+TRIES\s+NEXT ATTEMPT\s+LAST ANSWER$/,
+    );
     assert.match(table.stdout, /order\.confirmed\s+order:o-9 v1\s+pending \(replay\)/);
     const shown = await cli("deliveries", "show", deliveryId, "--json");
     assert.equal(shown.exit, 0, shown.stderr);
@@ -195,16 +278,23 @@ describe("replay, deliveries and dead letters", () => {
 
   it("dlq list shows dead letters and dlq replay sends them again", async () => {
     // Nothing in this stack delivers, so the delivery is killed by hand, as the worker would.
-    execFileSync("psql", [stack.databaseUrl, "-qc", `
+    execFileSync("psql", [
+      stack.databaseUrl,
+      "-qc",
+      `
       update switchyard.deliveries set status = 'dead' where id = '${deliveryId}';
       insert into switchyard.dead_letters (delivery_id, tenant, endpoint_id, event_id, reason, tries)
-        select id, tenant, endpoint_id, event_id, 'HTTP 500', 6 from switchyard.deliveries where id = '${deliveryId}';`]);
+        select id, tenant, endpoint_id, event_id, 'HTTP 500', 6 from switchyard.deliveries where id = '${deliveryId}';`,
+    ]);
     const list = await cli("dlq", "list", "--tenant", tenant.slug, "--json");
     assert.equal(list.exit, 0, list.stderr);
     assert.equal(list.json.items.length, 1);
     assert.equal(list.json.items[0].deliveryId, deliveryId);
     const table = await cli("dlq", "list");
-    assert.match(table.stdout, new RegExp(`${deliveryId}\\s+${tenant.slug}\\s+\\S+\\s+\\S+\\s+6\\s+\\S+\\s+HTTP 500`));
+    assert.match(
+      table.stdout,
+      new RegExp(`${deliveryId}\\s+${tenant.slug}\\s+\\S+\\s+\\S+\\s+6\\s+\\S+\\s+HTTP 500`),
+    );
     const replayed = await cli("dlq", "replay", list.json.items[0].id, "--json");
     assert.equal(replayed.exit, 0, replayed.stderr);
     assert.deepEqual(replayed.json, { replayed: 1 });
@@ -218,7 +308,10 @@ describe("replay, deliveries and dead letters", () => {
   });
 
   it("dlq: ids and --all together, or neither, are usage errors; unknown tenant exits 1", async () => {
-    assert.match((await cli("dlq", "replay")).stderr, /give the dead-letter ids to replay, or --all/);
+    assert.match(
+      (await cli("dlq", "replay")).stderr,
+      /give the dead-letter ids to replay, or --all/,
+    );
     assert.equal((await cli("dlq", "replay", "dl_1", "--all", "--tenant", tenant.slug)).exit, 2);
     assert.equal((await cli("dlq", "replay", "dl_1", "--tenant", tenant.slug)).exit, 2);
     const unknown = await cli("dlq", "list", "--tenant", "nobody-here");

@@ -19,25 +19,43 @@ function assertOneLine(stderr: string, pattern: RegExp) {
 
 describe("reaching the stack", () => {
   it("an unreachable stack is one line and exit 1", async () => {
-    const r = await bin(["tenants", "list"], { SUPABASE_URL: "http://127.0.0.1:9", SUPABASE_SERVICE_ROLE_KEY: "whatever-key-123456" });
+    const r = await bin(["tenants", "list"], {
+      SUPABASE_URL: "http://127.0.0.1:9",
+      SUPABASE_SERVICE_ROLE_KEY: "whatever-key-123456",
+    });
     assert.equal(r.exit, 1);
-    assertOneLine(r.stderr, /^Error: cannot reach Switchyard at http:\/\/127\.0\.0\.1:9 — is `npm start` running\?$/);
-    const json = await bin(["status", "--json"], { SUPABASE_URL: "http://127.0.0.1:9", SUPABASE_SERVICE_ROLE_KEY: "x" });
+    assertOneLine(
+      r.stderr,
+      /^Error: cannot reach Switchyard at http:\/\/127\.0\.0\.1:9 — is `npm start` running\?$/,
+    );
+    const json = await bin(["status", "--json"], {
+      SUPABASE_URL: "http://127.0.0.1:9",
+      SUPABASE_SERVICE_ROLE_KEY: "x",
+    });
     assert.equal(json.exit, 1);
     assert.equal(json.json.error.code, "unreachable");
   });
 
   it("a wrong service key is one line and exit 1", async () => {
-    const r = await bin(["tenants", "list"], { SUPABASE_URL: stack.supabaseUrl, SUPABASE_SERVICE_ROLE_KEY: "not-the-key-0123456789" });
+    const r = await bin(["tenants", "list"], {
+      SUPABASE_URL: stack.supabaseUrl,
+      SUPABASE_SERVICE_ROLE_KEY: "not-the-key-0123456789",
+    });
     assert.equal(r.exit, 1);
-    assertOneLine(r.stderr, /^Error: the service role key was refused — check SUPABASE_SERVICE_ROLE_KEY$/);
+    assertOneLine(
+      r.stderr,
+      /^Error: the service role key was refused — check SUPABASE_SERVICE_ROLE_KEY$/,
+    );
   });
 
   it("without SUPABASE_URL it reads .switchyard/env from a parent folder", async () => {
     const dir = mkdtempSync(join(tmpdir(), "switchyard-cli-"));
     try {
       mkdirSync(join(dir, ".switchyard"));
-      writeFileSync(join(dir, ".switchyard", "env"), `DATABASE_URL=x\nSUPABASE_URL=${stack.supabaseUrl}\nSUPABASE_SERVICE_ROLE_KEY=${stack.serviceKey}\n`);
+      writeFileSync(
+        join(dir, ".switchyard", "env"),
+        `DATABASE_URL=x\nSUPABASE_URL=${stack.supabaseUrl}\nSUPABASE_SERVICE_ROLE_KEY=${stack.serviceKey}\n`,
+      );
       mkdirSync(join(dir, "deep", "er"), { recursive: true });
       const r = await bin(["tenants", "list", "--json"], {}, { cwd: join(dir, "deep", "er") });
       assert.equal(r.exit, 0, r.stderr);
@@ -71,12 +89,22 @@ describe("usage", () => {
     const root = await cli("--help");
     assert.equal(root.exit, 0);
     const ids = [
-      "status", "replay",
+      "status",
+      "replay",
       ...["create", "list", "show", "disable"].map((c) => `tenants ${c}`),
       ...["create", "list", "revoke"].map((c) => `keys ${c}`),
-      ...["add", "list", "show", "disable", "enable", "rotate-secret", "test"].map((c) => `endpoints ${c}`),
+      ...["add", "list", "show", "disable", "enable", "rotate-secret", "test"].map((c) =>
+        `endpoints ${c}`
+      ),
       ...["link", "chats", "set-webhook"].map((c) => `telegram ${c}`),
-      "events list", "events tail", "deliveries list", "deliveries show", "dlq list", "dlq replay", "dto get", "dto rebuild",
+      "events list",
+      "events tail",
+      "deliveries list",
+      "deliveries show",
+      "dlq list",
+      "dlq replay",
+      "dto get",
+      "dto rebuild",
     ];
     const helps = await Promise.all(ids.map((id) => cli(...id.split(" "), "--help")));
     helps.forEach((h, i) => {
@@ -93,7 +121,17 @@ describe("status", () => {
     assert.equal((await cli("tenants", "create", tenant)).exit, 0);
     const human = await cli("status");
     assert.equal(human.exit, 0, human.stderr);
-    for (const label of ["status", "database", "fast store", "relay lag", "deliveries", "conciliations", "open breakers"]) {
+    for (
+      const label of [
+        "status",
+        "database",
+        "fast store",
+        "relay lag",
+        "deliveries",
+        "conciliations",
+        "open breakers",
+      ]
+    ) {
       assert.match(human.stdout, new RegExp(`^${label}\\s{2,}\\S`, "m"), label);
     }
     const json = await cli("status", "--json");
@@ -104,7 +142,10 @@ describe("status", () => {
     assert.ok(Array.isArray(json.json.breakers));
     const row = json.json.tenants.find((t: { tenant: string }) => t.tenant === tenant);
     assert.equal(row.eventsTotal, 0);
-    assert.match(human.stdout, /\nPer tenant\nTENANT\s+STATUS\s+EVENTS 24H\s+EVENTS\s+ENDPOINTS\s+DUE\s+DEAD\s+CONCILIATIONS\n/);
+    assert.match(
+      human.stdout,
+      /\nPer tenant\nTENANT\s+STATUS\s+EVENTS 24H\s+EVENTS\s+ENDPOINTS\s+DUE\s+DEAD\s+CONCILIATIONS\n/,
+    );
   });
 
   it("takes no arguments (exit 2)", async () => {

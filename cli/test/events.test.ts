@@ -26,12 +26,38 @@ describe("events list", () => {
   });
 
   it("--json gives {items: [envelope], nextCursor} and filters by type pattern and entity", async () => {
-    const r = await cli("events", "list", "--tenant", tenant.slug, "--type", "order.*", "--entity", "order:o-1", "--from", "1h", "--json");
+    const r = await cli(
+      "events",
+      "list",
+      "--tenant",
+      tenant.slug,
+      "--type",
+      "order.*",
+      "--entity",
+      "order:o-1",
+      "--from",
+      "1h",
+      "--json",
+    );
     assert.equal(r.exit, 0, r.stderr);
     assert.deepEqual(Object.keys(r.json).sort(), ["items", "nextCursor"]);
-    assert.deepEqual(r.json.items.map((e: { type: string }) => e.type), ["order.confirmed", "order.created"]);
+    assert.deepEqual(r.json.items.map((e: { type: string }) => e.type), [
+      "order.confirmed",
+      "order.created",
+    ]);
     assert.deepEqual(Object.keys(r.json.items[0]).sort(), [
-      "causationId", "correlationId", "data", "dedupKey", "entity", "id", "metadata", "recordedAt", "tenant", "timestamp", "type", "version",
+      "causationId",
+      "correlationId",
+      "data",
+      "dedupKey",
+      "entity",
+      "id",
+      "metadata",
+      "recordedAt",
+      "tenant",
+      "timestamp",
+      "type",
+      "version",
     ]);
   });
 
@@ -41,7 +67,17 @@ describe("events list", () => {
     assert.ok(first.json.nextCursor);
     const human = await cli("events", "list", "--tenant", tenant.slug, "--limit", "2");
     assert.match(human.stderr, /more: add --cursor \S+/);
-    const second = await cli("events", "list", "--tenant", tenant.slug, "--limit", "2", "--cursor", first.json.nextCursor, "--json");
+    const second = await cli(
+      "events",
+      "list",
+      "--tenant",
+      tenant.slug,
+      "--limit",
+      "2",
+      "--cursor",
+      first.json.nextCursor,
+      "--json",
+    );
     assert.equal(second.json.items.length, 1);
   });
 
@@ -83,7 +119,11 @@ describe("events tail", () => {
     const tail = background(["events", "tail", "--tenant", tenant.slug]);
     await tail.waitFor(/following/);
     await new Promise((r) => setTimeout(r, 1_000));
-    await sendEvents(stack, tenant.key, [{ type: "order.returned", entity: { type: "order", id: "o-1" }, data: { why: "size" } }]);
+    await sendEvents(stack, tenant.key, [{
+      type: "order.returned",
+      entity: { type: "order", id: "o-1" },
+      data: { why: "size" },
+    }]);
     await tail.waitFor(/order\.returned\s+order:o-1 v\d+\s+evt_\S+\s+\{"why":"size"\}/);
     tail.signal("SIGINT");
     assert.equal(await tail.exited, 0);

@@ -25,7 +25,12 @@ export interface Stack extends StackInfo {
 
 /** Starts the Deno helper and points this process's CLI config at it. */
 export async function startStack(): Promise<Stack> {
-  const child = spawn(`${repoRoot}node_modules/.bin/deno`, ["run", "-A", "--no-check", "tests/cli-stack.ts"], {
+  const child = spawn(`${repoRoot}node_modules/.bin/deno`, [
+    "run",
+    "-A",
+    "--no-check",
+    "tests/cli-stack.ts",
+  ], {
     cwd: repoRoot,
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -69,11 +74,18 @@ function parse(stdout: string): unknown {
 
 /** One command against the stack startStack() started. */
 export function cli(...args: string[]): Promise<Ran> {
-  return bin(args, { SUPABASE_URL: process.env.SUPABASE_URL!, SUPABASE_SERVICE_ROLE_KEY: process.env.SUPABASE_SERVICE_ROLE_KEY! });
+  return bin(args, {
+    SUPABASE_URL: process.env.SUPABASE_URL!,
+    SUPABASE_SERVICE_ROLE_KEY: process.env.SUPABASE_SERVICE_ROLE_KEY!,
+  });
 }
 
 /** The real `switchyard` bin in its own process, with the environment given (and nothing from the stack unless passed). */
-export async function bin(args: string[], env: Record<string, string> = {}, opts: { cwd?: string } = {}): Promise<Ran> {
+export async function bin(
+  args: string[],
+  env: Record<string, string> = {},
+  opts: { cwd?: string } = {},
+): Promise<Ran> {
   const child = spawn(process.execPath, [`${cliRoot}bin/run.js`, ...args], {
     cwd: opts.cwd ?? cliRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1", ...env },
@@ -116,7 +128,12 @@ export async function tenantWithKey(prefix = "t"): Promise<{ slug: string; key: 
 export function background(args: string[]) {
   const child = spawn(process.execPath, [`${cliRoot}bin/run.js`, ...args], {
     cwd: cliRoot,
-    env: { PATH: process.env.PATH, NO_COLOR: "1", SUPABASE_URL: process.env.SUPABASE_URL, SUPABASE_SERVICE_ROLE_KEY: process.env.SUPABASE_SERVICE_ROLE_KEY },
+    env: {
+      PATH: process.env.PATH,
+      NO_COLOR: "1",
+      SUPABASE_URL: process.env.SUPABASE_URL,
+      SUPABASE_SERVICE_ROLE_KEY: process.env.SUPABASE_SERVICE_ROLE_KEY,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const out = { stdout: "", stderr: "" };
@@ -131,7 +148,9 @@ export function background(args: string[]) {
     async waitFor(pattern: RegExp, ms = 15_000) {
       const deadline = Date.now() + ms;
       while (!pattern.test(out.stdout + out.stderr)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`never saw ${pattern}; stdout=${out.stdout} stderr=${out.stderr}`);
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`never saw ${pattern}; stdout=${out.stdout} stderr=${out.stderr}`);
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -33,7 +33,13 @@ describe("telegram", () => {
   });
 
   it("set-webhook points the bot at a URL; a malformed URL exits 2", async () => {
-    const r = await cli("telegram", "set-webhook", "--url", "https://example.com/functions/v1/telegram", "--json");
+    const r = await cli(
+      "telegram",
+      "set-webhook",
+      "--url",
+      "https://example.com/functions/v1/telegram",
+      "--json",
+    );
     assert.equal(r.exit, 0, r.stdout + r.stderr);
     assert.deepEqual(r.json, { ok: true, url: "https://example.com/functions/v1/telegram" });
     const bad = await cli("telegram", "set-webhook", "--url", "example.com");
@@ -55,11 +61,26 @@ describe("dto", () => {
     const r = await cli("dto", "get", "CustomerPosition", "c-404", "--tenant", tenant.slug);
     assert.equal(r.exit, 1);
     assert.match(r.stderr, /^Error: no customer_position c-404 in tenant /);
-    const json = await cli("dto", "get", "CustomerPosition", "c-404", "--tenant", tenant.slug, "--json");
+    const json = await cli(
+      "dto",
+      "get",
+      "CustomerPosition",
+      "c-404",
+      "--tenant",
+      tenant.slug,
+      "--json",
+    );
     assert.equal(json.json.error.code, "not_found");
     const unknownType = await cli("dto", "get", "NoSuchThing", "c-1", "--tenant", tenant.slug);
     assert.equal(unknownType.exit, 1);
-    const unknownTenant = await cli("dto", "get", "CustomerPosition", "c-1", "--tenant", "nobody-here");
+    const unknownTenant = await cli(
+      "dto",
+      "get",
+      "CustomerPosition",
+      "c-1",
+      "--tenant",
+      "nobody-here",
+    );
     assert.equal(unknownTenant.exit, 1);
     assert.match(unknownTenant.stderr, /tenant nobody-here not found/);
   });

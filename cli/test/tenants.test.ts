@@ -56,7 +56,9 @@ describe("tenants", () => {
     assert.equal(missing.stderr.trim(), "Error: tenant nobody-here not found");
     const missingJson = await cli("tenants", "show", "nobody-here", "--json");
     assert.equal(missingJson.exit, 1);
-    assert.deepEqual(missingJson.json, { error: { code: "not_found", message: "tenant nobody-here not found", details: [] } });
+    assert.deepEqual(missingJson.json, {
+      error: { code: "not_found", message: "tenant nobody-here not found", details: [] },
+    });
   });
 
   it("disable marks the tenant disabled; an unknown one exits 1", async () => {
@@ -83,7 +85,16 @@ describe("keys", () => {
     assert.match(human.stdout, /shown once/);
     const json = await cli("keys", "create", "--tenant", slug, "--json");
     assert.equal(json.exit, 0, json.stderr);
-    assert.deepEqual(Object.keys(json.json).sort(), ["createdAt", "id", "key", "lastUsedAt", "name", "prefix", "revokedAt", "tenant"]);
+    assert.deepEqual(Object.keys(json.json).sort(), [
+      "createdAt",
+      "id",
+      "key",
+      "lastUsedAt",
+      "name",
+      "prefix",
+      "revokedAt",
+      "tenant",
+    ]);
     assert.ok(json.json.key.startsWith(json.json.prefix));
     keyId = json.json.id;
   });
@@ -103,7 +114,10 @@ describe("keys", () => {
     assert.equal(json.json.items.length, 2);
     assert.ok(json.json.items.every((k: Record<string, unknown>) => !("key" in k)));
     const human = await cli("keys", "list", "--tenant", slug);
-    assert.match(human.stdout.split("\n")[0], /^ID\s+PREFIX\s+NAME\s+CREATED\s+LAST USED\s+REVOKED$/);
+    assert.match(
+      human.stdout.split("\n")[0],
+      /^ID\s+PREFIX\s+NAME\s+CREATED\s+LAST USED\s+REVOKED$/,
+    );
     const unknown = await cli("keys", "list", "--tenant", "nobody-here");
     assert.equal(unknown.exit, 1);
     assert.match(unknown.stderr, /tenant nobody-here not found/);

@@ -23,7 +23,9 @@ interface ExistingEndpoint {
 
 export type AdminApi = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
-export function adminApi(env: { SUPABASE_URL: string; SUPABASE_SERVICE_ROLE_KEY: string }): AdminApi {
+export function adminApi(
+  env: { SUPABASE_URL: string; SUPABASE_SERVICE_ROLE_KEY: string },
+): AdminApi {
   const base = `${env.SUPABASE_URL.replace(/\/+$/, "")}/functions/v1/admin`;
   return async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`${base}${path}`, {
@@ -35,7 +37,12 @@ export function adminApi(env: { SUPABASE_URL: string; SUPABASE_SERVICE_ROLE_KEY:
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    if (!res.ok) throw new AdminError(res.status, `admin ${method} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
+    if (!res.ok) {
+      throw new AdminError(
+        res.status,
+        `admin ${method} ${path}: HTTP ${res.status} ${text.slice(0, 500)}`,
+      );
+    }
     return JSON.parse(text) as T;
   };
 }
@@ -59,13 +66,27 @@ export async function ensureTenant(api: AdminApi, slug: string, name: string): P
  * The tenant's endpoint called `setup.name`, as `setup` describes it: reused when it already matches
  * (with a fresh signing secret, since a secret is shown only once), else replaced by a new one.
  */
-export async function ensureEndpoint(api: AdminApi, setup: EndpointSetup): Promise<{ id: string; secret: string }> {
-  const { items } = await api<{ items: ExistingEndpoint[] }>("GET", `/endpoints?tenant=${encodeURIComponent(setup.tenant)}`);
+export async function ensureEndpoint(
+  api: AdminApi,
+  setup: EndpointSetup,
+): Promise<{ id: string; secret: string }> {
+  const { items } = await api<{ items: ExistingEndpoint[] }>(
+    "GET",
+    `/endpoints?tenant=${encodeURIComponent(setup.tenant)}`,
+  );
   const existing = items.find((e) => e.name === setup.name && e.enabled);
   if (existing && matches(existing, setup)) {
-    return await api<{ id: string; secret: string }>("POST", `/endpoints/${existing.id}/rotate-secret`, { overlapSeconds: 0 });
+    return await api<{ id: string; secret: string }>(
+      "POST",
+      `/endpoints/${existing.id}/rotate-secret`,
+      { overlapSeconds: 0 },
+    );
   }
-  if (existing) await api("POST", `/endpoints/${existing.id}/disable`, { reason: "replaced by a new set-up of the example" });
+  if (existing) {
+    await api("POST", `/endpoints/${existing.id}/disable`, {
+      reason: "replaced by a new set-up of the example",
+    });
+  }
   return await api<{ id: string; secret: string }>("POST", "/endpoints", setup);
 }
 
@@ -73,6 +94,7 @@ function matches(e: ExistingEndpoint, s: EndpointSetup): boolean {
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   return e.kind === (s.kind ?? "webhook") && same(e.url, s.url) && same(e.events, s.events) &&
     same(e.transform, s.transform) && same(e.credentialsType, s.credentials?.type) &&
-    (!s.retrySchedule || same(e.retrySchedule, s.retrySchedule)) && (!s.timeoutMs || e.timeoutMs === s.timeoutMs) &&
+    (!s.retrySchedule || same(e.retrySchedule, s.retrySchedule)) &&
+    (!s.timeoutMs || e.timeoutMs === s.timeoutMs) &&
     same(e.chats, s.chats ?? []);
 }

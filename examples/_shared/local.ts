@@ -17,7 +17,11 @@ export interface ExampleBase {
 }
 
 /** Validates `env`, opens a small pool, applies `schema` (idempotent SQL) and points at the admin API. */
-export async function openExample(env: Record<string, string>, schema: URL, application: string): Promise<ExampleBase> {
+export async function openExample(
+  env: Record<string, string>,
+  schema: URL,
+  application: string,
+): Promise<ExampleBase> {
   const config = loadConfig(env);
   const sql = createSql(config.DATABASE_URL, { max: 4, application });
   const running = stopList();
@@ -40,7 +44,11 @@ export interface LocalServer {
 /** Serves `app` on 127.0.0.1:`port` (0: the OS picks one). */
 export function serveLocal(app: Hono, port: number): LocalServer {
   const server = Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, app.fetch);
-  return { url: `http://127.0.0.1:${server.addr.port}`, port: server.addr.port, stop: () => server.shutdown() };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    port: server.addr.port,
+    stop: () => server.shutdown(),
+  };
 }
 
 /** Answers the Postgres error codes in `answers` with their status and message; anything else is a 500. */

@@ -20,7 +20,9 @@ export interface ExampleTenant {
 
 function required(env: ExampleEnv, name: string): string {
   const v = env[name];
-  if (!v) throw new Error(`${name} is not set: start the example with npm start -- --example <name>`);
+  if (!v) {
+    throw new Error(`${name} is not set: start the example with npm start -- --example <name>`);
+  }
   return v;
 }
 
@@ -29,15 +31,24 @@ export function keyFileOf(env: ExampleEnv, slug: string): string {
 }
 
 async function keyWorks(base: string, key: string): Promise<boolean> {
-  const res = await fetch(`${base}/api/events?limit=1`, { headers: { authorization: `Bearer ${key}` } });
+  const res = await fetch(`${base}/api/events?limit=1`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
   await res.body?.cancel();
   return res.status === 200;
 }
 
 /** Creates the tenant unless it exists; reuses the kept key while it still works, else makes one. */
-export async function exampleTenant(env: ExampleEnv, slug: string, name: string): Promise<ExampleTenant> {
+export async function exampleTenant(
+  env: ExampleEnv,
+  slug: string,
+  name: string,
+): Promise<ExampleTenant> {
   const base = `${required(env, "SUPABASE_URL")}/functions/v1`;
-  const api = adminApi({ SUPABASE_URL: required(env, "SUPABASE_URL"), SUPABASE_SERVICE_ROLE_KEY: required(env, "SUPABASE_SERVICE_ROLE_KEY") });
+  const api = adminApi({
+    SUPABASE_URL: required(env, "SUPABASE_URL"),
+    SUPABASE_SERVICE_ROLE_KEY: required(env, "SUPABASE_SERVICE_ROLE_KEY"),
+  });
   await ensureTenant(api, slug, name);
 
   const keyFile = keyFileOf(env, slug);

@@ -22,7 +22,8 @@ import { load, TENANT } from "./load.ts";
 const root = new URL("../..", import.meta.url).pathname;
 
 Deno.test({
-  name: "bank: DTOs equal the source through the API, a gap ends dto.failed → dto.conciliated, reads go on without Redis",
+  name:
+    "bank: DTOs equal the source through the API, a gap ends dto.failed → dto.conciliated, reads go on without Redis",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
@@ -31,7 +32,9 @@ Deno.test({
     // Its own Redis, kept on disk, so it can be stopped and come back with what it had.
     let redis = await startRedis({ port: redisPort, dir: `${dir}/redis` });
     const bridge = await startBridge({ port: freePort(), redisPort, token: "bank-test" });
-    const stack = await startStack({ env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token } });
+    const stack = await startStack({
+      env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token },
+    });
     const env = { ...stack.env, SWITCHYARD_STATE_DIR: dir };
     const relay = startRelay(relayEnv(stack.db.url, stack.env.SUPABASE_URL, stack.db.name));
     const scheduler = await spawn("scheduler", Deno.execPath(), {
@@ -59,10 +62,16 @@ Deno.test({
           const res = await api("GET", `/dto/${def.name}/${customer_id}`);
           assert.equal(res.status, 200, res.text);
           assert.equal(res.headers.get("x-switchyard-source"), "primary");
-          assert.deepEqual(res.json.data, await fromSource(sql, def, TENANT, customer_id), `${def.name} ${customer_id}`);
+          assert.deepEqual(
+            res.json.data,
+            await fromSource(sql, def, TENANT, customer_id),
+            `${def.name} ${customer_id}`,
+          );
         }
       }
-      const [{ n: captured }] = await sql<{ n: number }[]>`select count(*)::int as n from switchyard.events where tenant = ${TENANT} and type not like 'dto.%'`;
+      const [{ n: captured }] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from switchyard.events where tenant = ${TENANT} and type not like 'dto.%'`;
       assert.equal(captured, 3 + 6 + 6, "a second load wrote nothing new");
 
       // 2. A version handed out whose event never reached the log: the next balance change jumps over it.
@@ -71,21 +80,42 @@ Deno.test({
       await sql`update bank.balances set available = 1000.01, updated_at = now() where tenant_id = ${TENANT} and account_id = 'cust-001-eur'`;
       const hops = async () => {
         const trace = await api("GET", "/trace/customer/cust-001?limit=1000");
-        return (trace.json.items as { id: string; type: string; causationId: string | null; data: Record<string, unknown> }[])
-          .filter((e) => e.data.dtoType === "customer_position" && (e.type === "dto.failed" || e.type === "dto.conciliated"));
+        return (trace.json.items as {
+          id: string;
+          type: string;
+          causationId: string | null;
+          data: Record<string, unknown>;
+        }[])
+          .filter((e) =>
+            e.data.dtoType === "customer_position" &&
+            (e.type === "dto.failed" || e.type === "dto.conciliated")
+          );
       };
-      await waitFor(async () => (await hops()).some((e) => e.type === "dto.conciliated"), 20_000, "dto.conciliated on the customer's timeline");
+      await waitFor(
+        async () => (await hops()).some((e) => e.type === "dto.conciliated"),
+        20_000,
+        "dto.conciliated on the customer's timeline",
+      );
       const [failed, conciliated] = await hops();
       assert.equal(failed.type, "dto.failed");
       assert.equal(failed.data.reason, "gap");
       assert.equal(conciliated.type, "dto.conciliated");
       assert.equal(conciliated.causationId, failed.id, "dto.conciliated answers the dto.failed");
       const repaired = await api("GET", "/dto/customer_position/cust-001");
-      assert.deepEqual(repaired.json.data, await fromSource(sql, customerPosition, TENANT, "cust-001"));
+      assert.deepEqual(
+        repaired.json.data,
+        await fromSource(sql, customerPosition, TENANT, "cust-001"),
+      );
       assert.equal(repaired.json.data.totals.EUR.available, 1000.01);
 
       // 3. Redis goes away while a reader keeps reading; a balance changes meanwhile.
-      const reads: { status: number; source: string | null; ms: number; available: number; breaker: string }[] = [];
+      const reads: {
+        status: number;
+        source: string | null;
+        ms: number;
+        available: number;
+        breaker: string;
+      }[] = [];
       let reading = true;
       const reader = (async () => {
         while (reading) {
@@ -93,8 +123,11 @@ Deno.test({
           const started = performance.now();
           const res = await api("GET", "/dto/customer_position/cust-002");
           reads.push({
-            status: res.status, source: res.headers.get("x-switchyard-source"), ms: performance.now() - started,
-            available: res.json?.data?.totals?.EUR?.available, breaker,
+            status: res.status,
+            source: res.headers.get("x-switchyard-source"),
+            ms: performance.now() - started,
+            available: res.json?.data?.totals?.EUR?.available,
+            breaker,
           });
           await new Promise((r) => setTimeout(r, 10));
         }
@@ -104,7 +137,11 @@ Deno.test({
       await redis.stop();
       await sql`update bank.balances set available = 9000, ledger = 9000 where tenant_id = ${TENANT} and account_id = 'cust-002-eur'`;
       const expectedAvailable = 9000 + 25000 - 420.5;
-      await waitFor(() => reads.at(-1)?.available === expectedAvailable, 20_000, "the change read back from the secondary");
+      await waitFor(
+        () => reads.at(-1)?.available === expectedAvailable,
+        20_000,
+        "the change read back from the secondary",
+      );
       await new Promise((r) => setTimeout(r, 2_000));
       reading = false;
       await reader;
@@ -116,17 +153,32 @@ Deno.test({
       assert.ok(open.every((r) => r.source === "secondary"), "with Redis gone, Postgres answers");
       const worst = Math.max(...open.map((r) => r.ms));
       const slowest = Math.max(...during.map((r) => r.ms));
-      console.log(`Redis down: ${during.length} reads, ${open.length} with the breaker open (worst ${worst.toFixed(1)} ms), slowest overall ${slowest.toFixed(1)} ms`);
-      assert.ok(worst < STORE_TIMEOUT_MS / 2, `no read waits for the store once the breaker is open (worst ${worst} ms)`);
-      assert.ok(slowest <= STORE_TIMEOUT_MS + 250, `no read waits longer than one store timeout (${slowest} ms)`);
+      console.log(
+        `Redis down: ${during.length} reads, ${open.length} with the breaker open (worst ${
+          worst.toFixed(1)
+        } ms), slowest overall ${slowest.toFixed(1)} ms`,
+      );
+      assert.ok(
+        worst < STORE_TIMEOUT_MS / 2,
+        `no read waits for the store once the breaker is open (worst ${worst} ms)`,
+      );
+      assert.ok(
+        slowest <= STORE_TIMEOUT_MS + 250,
+        `no read waits longer than one store timeout (${slowest} ms)`,
+      );
 
       // 4. Redis returns with the old DTO; the scheduler's deferred conciliation replaces it.
       redis = await startRedis({ port: redisPort, dir: `${dir}/redis` });
       const expected = await fromSource(sql, customerPosition, TENANT, "cust-002");
-      await waitFor(async () => {
-        const res = await api("GET", "/dto/customer_position/cust-002");
-        return res.headers.get("x-switchyard-source") === "primary" && res.json.data.totals.EUR.available === expectedAvailable;
-      }, 60_000, "the primary healed with the new position");
+      await waitFor(
+        async () => {
+          const res = await api("GET", "/dto/customer_position/cust-002");
+          return res.headers.get("x-switchyard-source") === "primary" &&
+            res.json.data.totals.EUR.available === expectedAvailable;
+        },
+        60_000,
+        "the primary healed with the new position",
+      );
       assert.deepEqual((await api("GET", "/dto/customer_position/cust-002")).json.data, expected);
     } finally {
       await relay.kill();

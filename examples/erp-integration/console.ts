@@ -6,8 +6,13 @@ import { serveLocal } from "../_shared/local.ts";
 export function startConsole(opts: { port: number; erps: FakeErp[] }) {
   const app = new Hono();
   const view = (e: FakeErp) => ({
-    tenant: e.tenant, protocol: e.protocol, url: e.url, up: e.up,
-    accepted: e.received.length, refused: e.refusals, workOrders: e.workOrders(),
+    tenant: e.tenant,
+    protocol: e.protocol,
+    url: e.url,
+    up: e.up,
+    accepted: e.received.length,
+    refused: e.refusals,
+    workOrders: e.workOrders(),
   });
   const find = (tenant: string) => opts.erps.find((e) => e.tenant === tenant);
   app.get("/erps", (c) => c.json({ items: opts.erps.map(view) }));

@@ -95,8 +95,14 @@ export const integrations: Integration[] = [
  */
 export function endpointSetup(i: Integration, url: string): EndpointSetup {
   return {
-    tenant: i.tenant, name: `${i.tenant}-erp`, kind: i.protocol, url,
-    events: ["work_order.created", "work_order.updated"], retrySchedule: [300], timeoutMs: 2_000,
-    credentials: i.credentials, transform: i.transform,
+    tenant: i.tenant,
+    name: `${i.tenant}-erp`,
+    kind: i.protocol,
+    url,
+    events: ["work_order.created", "work_order.updated"],
+    retrySchedule: [300],
+    timeoutMs: 2_000,
+    credentials: i.credentials,
+    transform: i.transform,
   };
 }

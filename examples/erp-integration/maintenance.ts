@@ -23,7 +23,10 @@ const changeSchema = z.object({
   status: z.enum(statuses).optional(),
   priority: z.enum(priorities).optional(),
   description: z.string().max(2000).optional(),
-}).strict().refine((c) => Object.keys(c).length > 0, "change at least one of status, priority, description");
+}).strict().refine(
+  (c) => Object.keys(c).length > 0,
+  "change at least one of status, priority, description",
+);
 
 const answers: Record<string, [number, string]> = {
   "23505": [409, "this work order already exists"],
@@ -36,17 +39,26 @@ export function startMaintenance(opts: { port: number; sql: Sql }) {
   answerPostgresErrors(app, answers);
   app.post("/work-orders", async (c) => {
     const input = newWorkOrderSchema.safeParse(await c.req.json().catch(() => null));
-    if (!input.success) return c.json({ error: "invalid work order", details: input.error.issues }, 400);
+    if (!input.success) {
+      return c.json({ error: "invalid work order", details: input.error.issues }, 400);
+    }
     const w = input.data;
-    const [row] = await sql`insert into maint.work_orders (tenant_id, work_order_id, asset, description, priority, due_date)
-      values (${w.tenant}, ${w.workOrderId}, ${w.asset}, ${w.description}, ${w.priority}, ${w.dueDate ?? null}) returning *`;
+    const [row] =
+      await sql`insert into maint.work_orders (tenant_id, work_order_id, asset, description, priority, due_date)
+      values (${w.tenant}, ${w.workOrderId}, ${w.asset}, ${w.description}, ${w.priority}, ${
+        w.dueDate ?? null
+      }) returning *`;
     return c.json(row, 201);
   });
   app.patch("/work-orders/:tenant/:id", async (c) => {
     const change = changeSchema.safeParse(await c.req.json().catch(() => null));
-    if (!change.success) return c.json({ error: "invalid change", details: change.error.issues }, 400);
+    if (!change.success) {
+      return c.json({ error: "invalid change", details: change.error.issues }, 400);
+    }
     const [row] = await sql`update maint.work_orders set ${sql(change.data)}, updated_at = now()
-      where tenant_id = ${c.req.param("tenant")} and work_order_id = ${c.req.param("id")} returning *`;
+      where tenant_id = ${c.req.param("tenant")} and work_order_id = ${
+      c.req.param("id")
+    } returning *`;
     return row ? c.json(row) : c.json({ error: "work order not found" }, 404);
   });
   app.get("/work-orders", async (c) => {

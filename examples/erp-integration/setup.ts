@@ -5,7 +5,15 @@
  */
 import { ensureEndpoint, ensureTenant } from "../_shared/admin.ts";
 import { openExample } from "../_shared/local.ts";
-import { acmeToken, endpointSetup, globexLogin, initechKey, integrations, type Protocol, soapAction } from "./integrations.ts";
+import {
+  acmeToken,
+  endpointSetup,
+  globexLogin,
+  initechKey,
+  integrations,
+  type Protocol,
+  soapAction,
+} from "./integrations.ts";
 import { type ErpHandler, type FakeErp, startFakeErp } from "./erps/server.ts";
 import { restErp } from "./erps/rest.ts";
 import { soapErp } from "./erps/soap.ts";
@@ -26,13 +34,23 @@ const handlers: Record<Protocol, ErpHandler> = {
 };
 
 export async function startErpExample(opts: ErpExampleOptions) {
-  const { sql, api, running } = await openExample(opts.env, new URL("./schema.sql", import.meta.url), "example-erp");
+  const { sql, api, running } = await openExample(
+    opts.env,
+    new URL("./schema.sql", import.meta.url),
+    "example-erp",
+  );
   try {
     const erps: FakeErp[] = [];
     const endpoints: Record<string, string> = {};
     for (const i of integrations) {
       await ensureTenant(api, i.tenant, i.company);
-      const erp = startFakeErp({ tenant: i.tenant, protocol: i.protocol, port: opts.ports[i.protocol], path: i.path, handle: handlers[i.protocol] });
+      const erp = startFakeErp({
+        tenant: i.tenant,
+        protocol: i.protocol,
+        port: opts.ports[i.protocol],
+        path: i.path,
+        handle: handlers[i.protocol],
+      });
       erps.push(erp);
       running.add(erp.stop);
       endpoints[i.tenant] = (await ensureEndpoint(api, endpointSetup(i, erp.url))).id;

@@ -41,7 +41,11 @@ export function logEvent(runId: string, n: number, dedup = true) {
     type: `${service}.log`,
     entity: { type: "request", id: `${runId}-${request}` },
     ...(dedup ? { dedupKey: `${runId}:${n}` } : {}),
-    data: { level: levels[n % levels.length], message: `${service} handled ${n % 7 ? "GET" : "POST"} /v1/${service}`, durationMs: (n * 37) % 900 },
+    data: {
+      level: levels[n % levels.length],
+      message: `${service} handled ${n % 7 ? "GET" : "POST"} /v1/${service}`,
+      durationMs: (n * 37) % 900,
+    },
     metadata: { service, run: runId },
   };
 }
@@ -87,7 +91,9 @@ export async function generateLoad(opts: LoadOptions): Promise<LoadResult> {
   let next = 0;
 
   const send = async (k: number) => {
-    const body = JSON.stringify(Array.from({ length: batch }, (_, i) => logEvent(runId, k * batch + i, opts.dedup ?? true)));
+    const body = JSON.stringify(
+      Array.from({ length: batch }, (_, i) => logEvent(runId, k * batch + i, opts.dedup ?? true)),
+    );
     for (let attempt = 0;; attempt++) {
       const t = performance.now();
       try {
@@ -99,14 +105,20 @@ export async function generateLoad(opts: LoadOptions): Promise<LoadResult> {
           result.duplicates += accepted.filter((a) => a.duplicate).length;
           return;
         }
-        if (res.status !== 429 && res.status < 500) throw new Error(`batch ${k}: ${res.status} ${await res.text()}`);
+        if (res.status !== 429 && res.status < 500) {
+          throw new Error(`batch ${k}: ${res.status} ${await res.text()}`);
+        }
         await res.body?.cancel();
-        await sleep(Number(res.headers.get("retry-after") ?? 0) * 1000 || 100 * 2 ** Math.min(attempt, 5));
+        await sleep(
+          Number(res.headers.get("retry-after") ?? 0) * 1000 || 100 * 2 ** Math.min(attempt, 5),
+        );
       } catch (err) {
         if (!(err instanceof TypeError)) throw err;
         await sleep(100 * 2 ** Math.min(attempt, 5));
       }
-      if (attempt + 1 >= MAX_SENDS) throw new Error(`batch ${k}: still refused after ${MAX_SENDS} sends`);
+      if (attempt + 1 >= MAX_SENDS) {
+        throw new Error(`batch ${k}: still refused after ${MAX_SENDS} sends`);
+      }
       result.retries++;
     }
   };
@@ -119,16 +131,38 @@ export async function generateLoad(opts: LoadOptions): Promise<LoadResult> {
     }
   }));
   const elapsedSeconds = (performance.now() - started) / 1000;
-  return { runId, ...result, elapsedSeconds, eventsPerSecond: result.accepted / elapsedSeconds, latency: summarize(latencies) };
+  return {
+    runId,
+    ...result,
+    elapsedSeconds,
+    eventsPerSecond: result.accepted / elapsedSeconds,
+    latency: summarize(latencies),
+  };
 }
 
 /** `npx deno run -A examples/event-ingest/load-generator.ts [--rate 5000] [--seconds 10] [--clients 16]` against `npm start`. */
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { rate: { type: "string" }, seconds: { type: "string" }, clients: { type: "string" } } });
-  const stateDir = Deno.env.get("SWITCHYARD_STATE_DIR") ?? new URL("../../.switchyard", import.meta.url).pathname;
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { rate: { type: "string" }, seconds: { type: "string" }, clients: { type: "string" } },
+  });
+  const stateDir = Deno.env.get("SWITCHYARD_STATE_DIR") ??
+    new URL("../../.switchyard", import.meta.url).pathname;
   const env = { ...await readEnvFile(`${stateDir}/env`), ...Deno.env.toObject() };
   const { base, key } = await exampleTenant(env, "ingest", "Example event ingest");
-  const r = await generateLoad({ base, key, rate: Number(values.rate ?? 5_000), seconds: Number(values.seconds ?? 10), clients: Number(values.clients ?? 16) });
-  console.log(`${r.accepted} events accepted in ${r.elapsedSeconds.toFixed(1)} s: ${Math.round(r.eventsPerSecond)} events/s, ` +
-    `request p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms, ${r.retries} retries (run ${r.runId})`);
+  const r = await generateLoad({
+    base,
+    key,
+    rate: Number(values.rate ?? 5_000),
+    seconds: Number(values.seconds ?? 10),
+    clients: Number(values.clients ?? 16),
+  });
+  console.log(
+    `${r.accepted} events accepted in ${r.elapsedSeconds.toFixed(1)} s: ${
+      Math.round(r.eventsPerSecond)
+    } events/s, ` +
+      `request p50 ${r.latency.p50.toFixed(1)} ms, p99 ${
+        r.latency.p99.toFixed(1)
+      } ms, ${r.retries} retries (run ${r.runId})`,
+  );
 }

@@ -13,14 +13,25 @@ export const TENANT = "ingest";
 
 export async function load({ env, log }: { env: ExampleEnv; log: Logger }): Promise<void> {
   const tenant = await exampleTenant(env, TENANT, "Example event ingest");
-  const sample = await generateLoad({ base: tenant.base, key: tenant.key, rate: 2_000, seconds: 2, clients: 4, runId: "sample" });
+  const sample = await generateLoad({
+    base: tenant.base,
+    key: tenant.key,
+    rate: 2_000,
+    seconds: 2,
+    clients: 4,
+    runId: "sample",
+  });
   const sql = createSql(env.DATABASE_URL!, { max: 1 });
   try {
     await seedOldEvents(sql, TENANT, { count: 500, daysAgo: 45 });
   } finally {
     await sql.end();
   }
-  log.info("event-ingest example loaded", { tenant: TENANT, accepted: sample.accepted, duplicates: sample.duplicates });
+  log.info("event-ingest example loaded", {
+    tenant: TENANT,
+    accepted: sample.accepted,
+    duplicates: sample.duplicates,
+  });
   const auth = `-H "Authorization: Bearer $KEY"`;
   const since = new Date(Date.now() - 3_600_000).toISOString().slice(0, 13) + ":00:00Z";
   console.log(`

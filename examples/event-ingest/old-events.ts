@@ -4,7 +4,11 @@ import type { Sql } from "../../functions/_shared/db.ts";
 const DAY_MS = 86_400_000;
 
 /** `count` `<service>.log` events recorded `daysAgo` days ago, unless that service has old events already. */
-export async function seedOldEvents(sql: Sql, tenant: string, opts: { count: number; daysAgo: number; service?: string }): Promise<number> {
+export async function seedOldEvents(
+  sql: Sql,
+  tenant: string,
+  opts: { count: number; daysAgo: number; service?: string },
+): Promise<number> {
   const service = opts.service ?? "legacy";
   const at = new Date(Date.now() - opts.daysAgo * DAY_MS);
   const rows = await sql`

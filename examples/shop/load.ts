@@ -8,7 +8,11 @@ const stateDir = new URL("../../.switchyard", import.meta.url).pathname;
 export async function load({ env, log }: { env: Record<string, string>; log: Logger }) {
   const chat = env.SHOP_TELEGRAM_CHAT_ID;
   const shop = await startShop({
-    env, log, ports, telegramChats: chat ? [chat] : undefined, receiverLogFile: `${env.SWITCHYARD_STATE_DIR ?? stateDir}/shop-webhooks.jsonl`,
+    env,
+    log,
+    ports,
+    telegramChats: chat ? [chat] : undefined,
+    receiverLogFile: `${env.SWITCHYARD_STATE_DIR ?? stateDir}/shop-webhooks.jsonl`,
   });
   console.log(tryThis(shop, env));
   return shop.stop;
@@ -17,7 +21,11 @@ export async function load({ env, log }: { env: Record<string, string>; log: Log
 function tryThis(shop: Shop, env: Record<string, string>): string {
   const s = shop.storefront.url;
   const telegram = shop.endpoints.telegram
-    ? `Telegram: "✅ Tu orden … ha sido confirmada" goes to ${env.SHOP_TELEGRAM_CHAT_ID ? `chat ${env.SHOP_TELEGRAM_CHAT_ID}` : "the chats linked with `npx switchyard telegram link --tenant shop`"}.`
+    ? `Telegram: "✅ Tu orden … ha sido confirmada" goes to ${
+      env.SHOP_TELEGRAM_CHAT_ID
+        ? `chat ${env.SHOP_TELEGRAM_CHAT_ID}`
+        : "the chats linked with `npx switchyard telegram link --tenant shop`"
+    }.`
     : "Telegram is off (set TELEGRAM_BOT_TOKEN and SHOP_TELEGRAM_CHAT_ID to get the confirmations there).";
   return `
 Example "shop" is loaded (tenant ${shop.tenant}).

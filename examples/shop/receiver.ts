@@ -37,12 +37,17 @@ export function startReceiver(opts: { port: number; logFile?: string }): Receive
     seen.add(v.webhookId);
     const stored = { webhookId: v.webhookId, receivedAt: new Date().toISOString(), event: v.event };
     received.push(stored);
-    if (opts.logFile) await Deno.writeTextFile(opts.logFile, JSON.stringify(stored) + "\n", { append: true });
+    if (opts.logFile) {
+      await Deno.writeTextFile(opts.logFile, JSON.stringify(stored) + "\n", { append: true });
+    }
     return c.json({ stored: true });
   });
   app.get("/received", (c) => {
     const type = c.req.query("type");
-    return c.json({ items: received.filter((r) => !type || r.event.type === type), refused: state.refused });
+    return c.json({
+      items: received.filter((r) => !type || r.event.type === type),
+      refused: state.refused,
+    });
   });
   const server = serveLocal(app, opts.port);
   return {

@@ -30,14 +30,21 @@ export interface ReserverDeps {
 export async function reserveOnce(deps: ReserverDeps, event: Envelope): Promise<Outcome> {
   const processedKey = `${event.tenant}:shop:processed:${event.id}`;
   if (await deps.store.get(processedKey) !== null) return { kind: "duplicate" };
-  const lock = await acquire(deps.store, `${event.tenant}:shop:order-lock:${event.entity.id}`, deps.lockWaitMs ?? 3_000);
+  const lock = await acquire(
+    deps.store,
+    `${event.tenant}:shop:order-lock:${event.entity.id}`,
+    deps.lockWaitMs ?? 3_000,
+  );
   if (!lock) return { kind: "busy" };
   try {
     // Checked again under the lock: another instance may have finished while we waited for it.
     if (await deps.store.get(processedKey) !== null) return { kind: "duplicate" };
     const [order] = await deps.sql<{ status: string }[]>`
       select status from shop.reserve_stock(${event.tenant}, ${event.entity.id})`;
-    await deps.store.set(processedKey, { by: deps.name, status: order.status }, { nx: true, ttlMs: PROCESSED_TTL_MS });
+    await deps.store.set(processedKey, { by: deps.name, status: order.status }, {
+      nx: true,
+      ttlMs: PROCESSED_TTL_MS,
+    });
     return { kind: "processed", status: order.status };
   } finally {
     await lock.release();

@@ -27,12 +27,20 @@ const retrySchedule = [500, 1_000, 2_000, 4_000];
 
 export async function startShop(opts: ShopOptions) {
   const tenant = opts.tenant ?? "shop";
-  const { config, sql, api, running } = await openExample(opts.env, new URL("./schema.sql", import.meta.url), "example-shop");
+  const { config, sql, api, running } = await openExample(
+    opts.env,
+    new URL("./schema.sql", import.meta.url),
+    "example-shop",
+  );
   try {
     await ensureTenant(api, tenant, "Example shop");
     await sql`select shop.seed_catalog(${tenant})`;
 
-    const newStore = () => createStore({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }, opts.log);
+    const newStore = () =>
+      createStore(
+        { url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN },
+        opts.log,
+      );
     const first = newStore();
     // An in-process store is only shared when both instances hold the same one.
     const stores = [first, first.durable ? newStore() : first];
@@ -40,30 +48,63 @@ export async function startShop(opts: ShopOptions) {
     const receiver = startReceiver({ port: opts.ports.receiver, logFile: opts.receiverLogFile });
     // Two instances of the consumer, each with its own fast-store client, as two processes would have.
     const reservers = [
-      startReserver({ name: "stock-reserver-a", port: opts.ports.reserverA, sql, store: stores[0] }),
-      startReserver({ name: "stock-reserver-b", port: opts.ports.reserverB, sql, store: stores[1] }),
+      startReserver({
+        name: "stock-reserver-a",
+        port: opts.ports.reserverA,
+        sql,
+        store: stores[0],
+      }),
+      startReserver({
+        name: "stock-reserver-b",
+        port: opts.ports.reserverB,
+        sql,
+        store: stores[1],
+      }),
     ];
     running.add(storefront.stop, receiver.stop, ...reservers.map((r) => r.stop));
 
     const webhook = await ensureEndpoint(api, {
-      tenant, name: "shop-receiver", kind: "webhook", url: `${receiver.url}/webhook`, events: ["order.*"], retrySchedule,
+      tenant,
+      name: "shop-receiver",
+      kind: "webhook",
+      url: `${receiver.url}/webhook`,
+      events: ["order.*"],
+      retrySchedule,
     });
     receiver.trust(webhook.secret);
     const consumers = [];
     for (const r of reservers) {
       // Both instances get every order.created at the same time: the lock and the processed keys decide.
       const ep = await ensureEndpoint(api, {
-        tenant, name: r.name, kind: "webhook", url: `${r.url}/events`, events: ["order.created"], retrySchedule,
+        tenant,
+        name: r.name,
+        kind: "webhook",
+        url: `${r.url}/events`,
+        events: ["order.created"],
+        retrySchedule,
       });
       r.trust(ep.secret);
       consumers.push(ep);
     }
     const telegram = config.TELEGRAM_BOT_TOKEN
       ? await ensureEndpoint(api, {
-        tenant, name: "shop-telegram", kind: "telegram", events: ["order.confirmed"], chats: opts.telegramChats, retrySchedule,
+        tenant,
+        name: "shop-telegram",
+        kind: "telegram",
+        events: ["order.confirmed"],
+        chats: opts.telegramChats,
+        retrySchedule,
       })
       : null;
-    return { tenant, sql, storefront, receiver, reservers, stop: running.stopAll, endpoints: { webhook, consumers, telegram } };
+    return {
+      tenant,
+      sql,
+      storefront,
+      receiver,
+      reservers,
+      stop: running.stopAll,
+      endpoints: { webhook, consumers, telegram },
+    };
   } catch (err) {
     await running.stopAll();
     throw err;

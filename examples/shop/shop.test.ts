@@ -9,7 +9,12 @@ import { relayEnv, startRelay, waitFor } from "../../tests/relay_support.ts";
 import { startFakeTelegram } from "../../tests/fake-telegram.ts";
 import { spawn } from "../../local/process.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
-import { type EventRow, envelopeSelect, rowToEvent, toEnvelope } from "../../functions/_shared/events/envelope.ts";
+import {
+  envelopeSelect,
+  type EventRow,
+  rowToEvent,
+  toEnvelope,
+} from "../../functions/_shared/events/envelope.ts";
 import { startShop } from "./setup.ts";
 
 const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
@@ -19,57 +24,121 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
   const telegram = startFakeTelegram();
   const stack = await startStack({ env: telegram.env });
   const log = createLogger("shop-test", { level: "error" });
-  const shop = await startShop({ env: stack.env, log, ports: { storefront: 0, receiver: 0, reserverA: 0, reserverB: 0 }, telegramChats: [CHAT] });
+  const shop = await startShop({
+    env: stack.env,
+    log,
+    ports: { storefront: 0, receiver: 0, reserverA: 0, reserverB: 0 },
+    telegramChats: [CHAT],
+  });
   const relay = startRelay(relayEnv(stack.db.url, stack.env.SUPABASE_URL, stack.db.name));
-  const worker = await spawn("scheduler", Deno.execPath(), { args: ["run", "-A", "--no-check", scheduler], env: stack.env, output: "null" });
+  const worker = await spawn("scheduler", Deno.execPath(), {
+    args: ["run", "-A", "--no-check", scheduler],
+    env: stack.env,
+    output: "null",
+  });
   const shopApi = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${shop.storefront.url}${path}`, {
-      method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body),
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: res.status, json: await res.json() };
   };
-  const statusOf = async (id: string) => (await shopApi("GET", `/orders/${id}`)).json.status as string;
-  const stock = async () => Object.fromEntries((await shopApi("GET", "/products")).json.items.map((p: { sku: string; stock: number }) => [p.sku, p.stock]));
+  const statusOf = async (id: string) =>
+    (await shopApi("GET", `/orders/${id}`)).json.status as string;
+  const stock = async () =>
+    Object.fromEntries(
+      (await shopApi("GET", "/products")).json.items.map((
+        p: { sku: string; stock: number },
+      ) => [p.sku, p.stock]),
+    );
   try {
     await relay.waitForLog(/"streaming"/);
 
-    assert.equal((await shopApi("POST", "/orders", { orderId: "o-1", sku: "MUG", qty: 2 })).status, 201);
-    assert.equal((await shopApi("POST", "/orders", { orderId: "o-2", sku: "TSHIRT", qty: 5 })).status, 201);
-    assert.equal((await shopApi("POST", "/orders", { orderId: "o-3", sku: "STICKER", qty: 1 })).status, 201);
-    assert.equal((await shopApi("POST", "/orders", { orderId: "o-1", sku: "MUG", qty: 1 })).status, 409);
+    assert.equal(
+      (await shopApi("POST", "/orders", { orderId: "o-1", sku: "MUG", qty: 2 })).status,
+      201,
+    );
+    assert.equal(
+      (await shopApi("POST", "/orders", { orderId: "o-2", sku: "TSHIRT", qty: 5 })).status,
+      201,
+    );
+    assert.equal(
+      (await shopApi("POST", "/orders", { orderId: "o-3", sku: "STICKER", qty: 1 })).status,
+      201,
+    );
+    assert.equal(
+      (await shopApi("POST", "/orders", { orderId: "o-1", sku: "MUG", qty: 1 })).status,
+      409,
+    );
     assert.equal((await shopApi("POST", "/orders", { sku: "NOPE", qty: 1 })).status, 400);
-    await waitFor(async () => (await statusOf("o-1")) === "CONFIRMED" && (await statusOf("o-3")) === "CONFIRMED", 30_000, "o-1 and o-3 confirmed");
+    await waitFor(
+      async () =>
+        (await statusOf("o-1")) === "CONFIRMED" && (await statusOf("o-3")) === "CONFIRMED",
+      30_000,
+      "o-1 and o-3 confirmed",
+    );
     await waitFor(async () => (await statusOf("o-2")) === "REJECTED", 30_000, "o-2 rejected");
     assert.equal((await shopApi("POST", "/orders/o-3/cancel")).json.status, "CANCELLED");
 
     // A fresh order whose order.created also arrives, signed, ten times at once at both instances.
-    assert.equal((await shopApi("POST", "/orders", { orderId: "o-4", sku: "STICKER", qty: 1 })).status, 201);
-    const [row] = await stack.db.sql<EventRow[]>`select ${stack.db.sql.unsafe(envelopeSelect)} from switchyard.events e
+    assert.equal(
+      (await shopApi("POST", "/orders", { orderId: "o-4", sku: "STICKER", qty: 1 })).status,
+      201,
+    );
+    const [row] = await stack.db.sql<EventRow[]>`select ${
+      stack.db.sql.unsafe(envelopeSelect)
+    } from switchyard.events e
       where e.type = 'order.created' and e.entity_id = 'o-4'`;
     const body = JSON.stringify(toEnvelope(rowToEvent(row)));
     const storm = await Promise.all(Array.from({ length: 10 }, (_, i) => {
       const consumer = shop.endpoints.consumers[i % 2];
       const headers = signed(consumer.secret, `msg_storm_${i}`, body);
-      return fetch(`${shop.reservers[i % 2].url}/events`, { method: "POST", headers, body }).then((r) => r.json());
+      return fetch(`${shop.reservers[i % 2].url}/events`, { method: "POST", headers, body }).then((
+        r,
+      ) => r.json());
     }));
-    assert.ok(storm.every((o) => ["processed", "duplicate", "busy"].includes(o.kind)), JSON.stringify(storm));
+    assert.ok(
+      storm.every((o) => ["processed", "duplicate", "busy"].includes(o.kind)),
+      JSON.stringify(storm),
+    );
     await waitFor(async () => (await statusOf("o-4")) === "CONFIRMED", 30_000, "o-4 confirmed");
 
     const expected = [
-      "o-1 order.created", "o-1 order.confirmed", "o-2 order.created", "o-2 order.rejected",
-      "o-3 order.created", "o-3 order.confirmed", "o-3 order.cancelled", "o-4 order.created", "o-4 order.confirmed",
+      "o-1 order.created",
+      "o-1 order.confirmed",
+      "o-2 order.created",
+      "o-2 order.rejected",
+      "o-3 order.created",
+      "o-3 order.confirmed",
+      "o-3 order.cancelled",
+      "o-4 order.created",
+      "o-4 order.confirmed",
     ];
-    const got = () => shop.receiver.received.map((r) => `${r.event.entity.id} ${r.event.type}`).sort();
-    await waitFor(() => got().length >= expected.length, 30_000, "the receiver to get every order event");
+    const got = () =>
+      shop.receiver.received.map((r) => `${r.event.entity.id} ${r.event.type}`).sort();
+    await waitFor(
+      () => got().length >= expected.length,
+      30_000,
+      "the receiver to get every order event",
+    );
     assert.deepEqual(got(), expected.sort());
     assert.equal(shop.receiver.refused, 0, "every delivery carried a valid signature");
-    const forged = await fetch(`${shop.receiver.url}/webhook`, { method: "POST", headers: signed(`whsec_${btoa("x".repeat(24))}`, "msg_x", body), body });
+    const forged = await fetch(`${shop.receiver.url}/webhook`, {
+      method: "POST",
+      headers: signed(`whsec_${btoa("x".repeat(24))}`, "msg_x", body),
+      body,
+    });
     assert.equal(forged.status, 401);
     await forged.body?.cancel();
 
     // Every instance got every order.created from Switchyard; each order was reserved exactly once.
     // Each instance: 4 orders from Switchyard and 5 of the storm.
-    await waitFor(() => shop.reservers.every((r) => r.stats.received >= 9), 30_000, "both instances to get every order.created");
+    await waitFor(
+      () => shop.reservers.every((r) => r.stats.received >= 9),
+      30_000,
+      "both instances to get every order.created",
+    );
     console.log(`consumer instances: ${JSON.stringify(shop.reservers.map((r) => r.stats))}`);
     const processed = shop.reservers.reduce((n, r) => n + r.stats.processed, 0);
     assert.equal(processed, 4, JSON.stringify(shop.reservers.map((r) => r.stats)));
@@ -84,18 +153,32 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
     for (const consumer of shop.endpoints.consumers) {
       const res = await fetch(`${stack.base}/admin/replay`, {
         method: "POST",
-        headers: { authorization: `Bearer ${stack.env.SUPABASE_SERVICE_ROLE_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ tenant: shop.tenant, from: "2000-01-01T00:00:00Z", type: "order.created", endpoint: consumer.id }),
+        headers: {
+          authorization: `Bearer ${stack.env.SUPABASE_SERVICE_ROLE_KEY}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({
+          tenant: shop.tenant,
+          from: "2000-01-01T00:00:00Z",
+          type: "order.created",
+          endpoint: consumer.id,
+        }),
       });
       assert.equal((await res.json()).created, 4);
     }
-    await waitFor(() => shop.reservers.every((r, i) => r.stats.duplicate >= before[i] + 4), 30_000, "the replayed events");
+    await waitFor(
+      () => shop.reservers.every((r, i) => r.stats.duplicate >= before[i] + 4),
+      30_000,
+      "the replayed events",
+    );
     assert.equal(shop.reservers.reduce((n, r) => n + r.stats.processed, 0), 4);
     assert.deepEqual(await stock(), { MUG: 8, TSHIRT: 3, STICKER: 99 });
 
     await waitFor(() => telegram.sent(CHAT).length >= 3, 30_000, "the Telegram confirmations");
     assert.deepEqual(telegram.sent(CHAT).map((m) => m.text).sort(), [
-      "✅ Tu orden o-1 ha sido confirmada", "✅ Tu orden o-3 ha sido confirmada", "✅ Tu orden o-4 ha sido confirmada",
+      "✅ Tu orden o-1 ha sido confirmada",
+      "✅ Tu orden o-3 ha sido confirmada",
+      "✅ Tu orden o-4 ha sido confirmada",
     ]);
   } finally {
     await worker.stop();

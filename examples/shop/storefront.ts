@@ -21,7 +21,13 @@ interface OrderRow {
   reason: string | null;
 }
 
-const orderJson = (o: OrderRow) => ({ orderId: o.order_id, sku: o.sku, qty: o.qty, status: o.status, reason: o.reason });
+const orderJson = (o: OrderRow) => ({
+  orderId: o.order_id,
+  sku: o.sku,
+  qty: o.qty,
+  status: o.status,
+  reason: o.reason,
+});
 
 /** Postgres errors a caller can act on, as HTTP answers. */
 const answers: Record<string, [number, string]> = {
@@ -38,19 +44,26 @@ export function startStorefront(opts: { port: number; sql: Sql; tenant: string }
     const input = newOrderSchema.safeParse(await c.req.json().catch(() => null));
     if (!input.success) return c.json({ error: "invalid order", details: input.error.issues }, 400);
     const { sku, qty, orderId = `o-${crypto.randomUUID().slice(0, 8)}` } = input.data;
-    const [o] = await sql<OrderRow[]>`select * from shop.place_order(${tenant}, ${orderId}, ${sku}, ${qty})`;
+    const [o] = await sql<
+      OrderRow[]
+    >`select * from shop.place_order(${tenant}, ${orderId}, ${sku}, ${qty})`;
     return c.json(orderJson(o), 201);
   });
   app.post("/orders/:id/cancel", async (c) => {
-    const [o] = await sql<OrderRow[]>`select * from shop.cancel_order(${tenant}, ${c.req.param("id")})`;
+    const [o] = await sql<OrderRow[]>`select * from shop.cancel_order(${tenant}, ${
+      c.req.param("id")
+    })`;
     return c.json(orderJson(o));
   });
   app.get("/orders/:id", async (c) => {
-    const [o] = await sql<OrderRow[]>`select * from shop.orders where tenant_id = ${tenant} and order_id = ${c.req.param("id")}`;
+    const [o] = await sql<
+      OrderRow[]
+    >`select * from shop.orders where tenant_id = ${tenant} and order_id = ${c.req.param("id")}`;
     return o ? c.json(orderJson(o)) : c.json({ error: "order not found" }, 404);
   });
   app.get("/products", async (c) => {
-    const items = await sql`select sku, name, stock from shop.products where tenant_id = ${tenant} order by sku`;
+    const items =
+      await sql`select sku, name, stock from shop.products where tenant_id = ${tenant} order by sku`;
     return c.json({ items });
   });
   return serveLocal(app, opts.port);

@@ -14,7 +14,10 @@ export const envelopeSchema = z.object({
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 
-export type Verified = { ok: true; webhookId: string; event: Envelope } | { ok: false; reason: string };
+export type Verified = { ok: true; webhookId: string; event: Envelope } | {
+  ok: false;
+  reason: string;
+};
 
 /** Checks the signature (and its timestamp's freshness) against `secret`, then the body's shape. */
 export async function verifyWebhook(req: Request, secret: string): Promise<Verified> {

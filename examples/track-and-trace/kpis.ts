@@ -29,7 +29,11 @@ function perHour(hourIndex: number, isSpike: boolean) {
 }
 
 /** Writes the history for the HISTORY_DAYS days before `now`'s hour, unless the tenant has it already. */
-export async function seedHistory(sql: Sql, tenant: string, now: number): Promise<{ from: number; to: number; seeded: boolean }> {
+export async function seedHistory(
+  sql: Sql,
+  tenant: string,
+  now: number,
+): Promise<{ from: number; to: number; seeded: boolean }> {
   const to = hourFloor(now);
   const from = to - HISTORY_DAYS * 24 * HOUR_MS;
   const [{ has }] = await sql<{ has: boolean }[]>`
@@ -38,12 +42,16 @@ export async function seedHistory(sql: Sql, tenant: string, now: number): Promis
   const spike = spikeHour(now);
   const rows = [];
   for (let h = from, i = 0; h < to; h += HOUR_MS, i++) {
-    for (const { type, n } of perHour(i, h === spike)) rows.push({ type, hour: new Date(h).toISOString(), n });
+    for (const { type, n } of perHour(i, h === spike)) {
+      rows.push({ type, hour: new Date(h).toISOString(), n });
+    }
   }
   await sql`
     insert into switchyard.events (tenant, type, entity_type, entity_id, version, occurred_at, recorded_at, metadata)
     select ${tenant}, r.type, 'shipment', 'hist-' || gen_random_uuid(), 1, t.at, t.at, '{"source": "history"}'
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(type text, hour timestamptz, n int)
+    from jsonb_to_recordset(${
+    JSON.stringify(rows)
+  }::text::jsonb) as r(type text, hour timestamptz, n int)
       cross join lateral (select r.hour + (g * interval '59 seconds') as at from generate_series(1, r.n) g) t`;
   return { from, to, seeded: true };
 }
@@ -53,12 +61,19 @@ export async function seedHistory(sql: Sql, tenant: string, now: number): Promis
  * history existed, and judges the last day's hours of `tenant`. Anomaly events carry a dedup
  * key, so a second run appends nothing.
  */
-export async function rollUpHistory(sql: Sql, tenant: string, from: number, to: number): Promise<number> {
+export async function rollUpHistory(
+  sql: Sql,
+  tenant: string,
+  from: number,
+  to: number,
+): Promise<number> {
   await storeRollups(sql, new Date(from), new Date(to));
   const { historyDays, rule } = defaultRollupOptions;
   let appended = 0;
   for (let h = Math.max(from, to - 24 * HOUR_MS); h < to; h += HOUR_MS) {
-    const inputs = (await anomalyInputs(sql, new Date(h), historyDays)).filter((i) => i.tenant === tenant);
+    const inputs = (await anomalyInputs(sql, new Date(h), historyDays)).filter((i) =>
+      i.tenant === tenant
+    );
     const fresh = await appendEvents(sql, anomalyEvents(inputs, h, historyDays, rule));
     appended += fresh.filter((a) => !a.duplicate).length;
   }

@@ -22,7 +22,12 @@ export async function load({ env, log }: { env: ExampleEnv; log: Logger }): Prom
   } finally {
     await sql.end();
   }
-  log.info("track-and-trace example loaded", { tenant: TENANT, posted: accepted.length, duplicates: accepted.filter((a) => a.duplicate).length, anomalies });
+  log.info("track-and-trace example loaded", {
+    tenant: TENANT,
+    posted: accepted.length,
+    duplicates: accepted.filter((a) => a.duplicate).length,
+    anomalies,
+  });
   const auth = `-H "Authorization: Bearer $KEY"`;
   console.log(`
 Example "track-and-trace": tenant ${TENANT}, shipments shp-1001 and shp-1002 (see examples/track-and-trace/README.md)

@@ -37,17 +37,24 @@ export class CircuitBreaker {
   }
 
   get state(): BreakerState {
-    if (this.#state === "open" && this.#clock.now() - this.#openedAt >= this.openMs) return "half-open";
+    if (this.#state === "open" && this.#clock.now() - this.#openedAt >= this.openMs) {
+      return "half-open";
+    }
     return this.#state;
   }
 
   /** Milliseconds until a probe is allowed; 0 when calls may go through. */
   retryAfterMs(): number {
-    return this.#state === "open" ? Math.max(0, this.openMs - (this.#clock.now() - this.#openedAt)) : 0;
+    return this.#state === "open"
+      ? Math.max(0, this.openMs - (this.#clock.now() - this.#openedAt))
+      : 0;
   }
 
   /** Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it. */
-  async run<T>(fn: () => Promise<T>, isFailure: (err: unknown) => boolean = () => true): Promise<T> {
+  async run<T>(
+    fn: () => Promise<T>,
+    isFailure: (err: unknown) => boolean = () => true,
+  ): Promise<T> {
     const state = this.state;
     if (state === "open" || (state === "half-open" && this.#probing)) {
       throw new BreakerOpenError(this.name, Math.max(this.retryAfterMs(), 100));

@@ -1,10 +1,15 @@
 /** Configuration: read once at start-up from the environment, validated by one schema. */
 import { z } from "zod";
 
-const flag = z.enum(["0", "1", "true", "false"]).default("0").transform((v) => v === "1" || v === "true");
-const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
-  message: "must be a postgres:// or postgresql:// URL",
-});
+const flag = z.enum(["0", "1", "true", "false"]).default("0").transform((v) =>
+  v === "1" || v === "true"
+);
+const postgresUrl = z.string().refine(
+  (v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && URL.canParse(v),
+  {
+    message: "must be a postgres:// or postgresql:// URL",
+  },
+);
 const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
   message: "must be an http:// or https:// URL",
 });
@@ -35,9 +40,12 @@ export const configSchema = z.object({
   DB_POOL_SIZE: positiveInt(10),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF").optional(),
   TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
-  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -").optional(),
+  TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -")
+    .optional(),
   /** The relay's permanent logical replication slot (names are per cluster, so tests give each database its own). */
-  RELAY_SLOT: z.string().regex(/^[a-z0-9_]{1,63}$/, "must be 1-63 of a-z 0-9 _").default("switchyard_relay"),
+  RELAY_SLOT: z.string().regex(/^[a-z0-9_]{1,63}$/, "must be 1-63 of a-z 0-9 _").default(
+    "switchyard_relay",
+  ),
   /** The relay hands over at most this many events at once, waiting at most this long to fill a batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
@@ -59,10 +67,14 @@ export class ConfigError extends Error {
 
 /** Parses the environment; empty strings count as unset. Throws ConfigError naming each variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
   const parsed = configSchema.safeParse(present);
   if (parsed.success) return parsed.data;
-  throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")} ${readable(i.message)}`));
+  throw new ConfigError(
+    parsed.error.issues.map((i) => `${i.path.join(".")} ${readable(i.message)}`),
+  );
 }
 
 function readable(message: string): string {
@@ -72,7 +84,10 @@ function readable(message: string): string {
 }
 
 /** For long-running entry points: the configuration, or a message naming each bad variable and exit 1. */
-export function loadConfigOrExit(program: string, env: Record<string, string | undefined> = Deno.env.toObject()): Config {
+export function loadConfigOrExit(
+  program: string,
+  env: Record<string, string | undefined> = Deno.env.toObject(),
+): Config {
   try {
     return loadConfig(env);
   } catch (err) {

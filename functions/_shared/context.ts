@@ -25,14 +25,34 @@ export function createContext(
   const clock = opts.clock ?? systemClock;
   const sql = opts.sql ?? createSql(config.DATABASE_URL, { max: config.DB_POOL_SIZE });
   const store = opts.store ??
-    createStore({ url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN }, log, clock);
-  const onStateChange = (state: string, name: string) => log.warn("circuit breaker changed state", { breaker: name, state });
+    createStore(
+      { url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN },
+      log,
+      clock,
+    );
+  const onStateChange = (state: string, name: string) =>
+    log.warn("circuit breaker changed state", { breaker: name, state });
   const breakers = {
-    db: new CircuitBreaker("database", { failureThreshold: 3, openMs: 2_000, clock, onStateChange }),
-    store: new CircuitBreaker("fast-store", { failureThreshold: 3, openMs: 2_000, clock, onStateChange }),
+    db: new CircuitBreaker("database", {
+      failureThreshold: 3,
+      openMs: 2_000,
+      clock,
+      onStateChange,
+    }),
+    store: new CircuitBreaker("fast-store", {
+      failureThreshold: 3,
+      openMs: 2_000,
+      clock,
+      onStateChange,
+    }),
   };
   return {
-    config, sql, store, log, clock, breakers,
+    config,
+    sql,
+    store,
+    log,
+    clock,
+    breakers,
     async close() {
       if (!opts.sql) await sql.end({ timeout: 2 });
     },

@@ -15,8 +15,18 @@ export function createSql(url: string, opts: { max?: number; application?: strin
 }
 
 const unavailableCodes = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECT_TIMEOUT", "CONNECTION_CLOSED",
-  "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "53300",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
 ]);
 
 /** True when the database could not be reached or is shutting down, as opposed to a query error. */
@@ -25,5 +35,6 @@ export function isUnavailable(err: unknown): boolean {
   if (!e) return false;
   if (e.code && unavailableCodes.has(e.code)) return true;
   if (e.errno && unavailableCodes.has(e.errno)) return true;
-  return e.name === "ConnectionRefused" || /connection refused|ECONNREFUSED|write CONNECTION_CLOSED/i.test(e.message ?? "");
+  return e.name === "ConnectionRefused" ||
+    /connection refused|ECONNREFUSED|write CONNECTION_CLOSED/i.test(e.message ?? "");
 }

@@ -6,8 +6,19 @@ export interface Health {
   status: "ok" | "degraded" | "down";
   checks: {
     database: { status: "ok" | "down"; latencyMs?: number; error?: string };
-    fastStore: { status: "ok" | "degraded" | "down"; kind: string; durable: boolean; breaker: string; error?: string };
-    relay: { status: "ok" | "degraded" | "unknown"; lagMs: number | null; lagEvents: number | null; slot?: unknown };
+    fastStore: {
+      status: "ok" | "degraded" | "down";
+      kind: string;
+      durable: boolean;
+      breaker: string;
+      error?: string;
+    };
+    relay: {
+      status: "ok" | "degraded" | "unknown";
+      lagMs: number | null;
+      lagEvents: number | null;
+      slot?: unknown;
+    };
     deliveries: { due: number | null; dead: number | null };
     conciliations?: { pending: number; exhausted: number };
   };
@@ -20,7 +31,10 @@ export async function checkHealth(ctx: AppContext): Promise<Health> {
   const started = ctx.clock.now();
   const [db, store] = await Promise.all([
     ctx.sql`select 1`.then(() => ({ status: "ok" as const, latencyMs: ctx.clock.now() - started }))
-      .catch((err) => ({ status: "down" as const, error: isUnavailable(err) ? "unreachable" : "query failed" })),
+      .catch((err) => ({
+        status: "down" as const,
+        error: isUnavailable(err) ? "unreachable" : "query failed",
+      })),
     ctx.breakers.store.run(() => ctx.store.ping()).then(() => ({ ok: true, error: undefined }))
       .catch((err) => ({ ok: false, error: String((err as Error).message ?? err).slice(0, 200) })),
   ]);
@@ -42,13 +56,17 @@ export async function checkHealth(ctx: AppContext): Promise<Health> {
   };
   const status = db.status === "down"
     ? "down"
-    : fastStore.status !== "ok" || relay.status !== "ok" ? "degraded" : "ok";
+    : fastStore.status !== "ok" || relay.status !== "ok"
+    ? "degraded"
+    : "ok";
   return { status, checks };
 }
 
 /** One round trip for every backlog figure; parts whose tables are absent read as null. */
 async function backlog(ctx: AppContext) {
-  const [row] = await ctx.sql<{ health: Record<string, unknown> }[]>`select switchyard.health() as health`;
+  const [row] = await ctx.sql<
+    { health: Record<string, unknown> }[]
+  >`select switchyard.health() as health`;
   const h = row.health as {
     relay?: { lag_ms: number | null; lag_events: number | null; slot?: unknown; active?: boolean };
     deliveries?: { due: number; dead: number };
@@ -57,7 +75,11 @@ async function backlog(ctx: AppContext) {
   const lagMs = h.relay?.lag_ms ?? null;
   return {
     relay: {
-      status: h.relay ? ((lagMs ?? 0) > RELAY_LAG_DEGRADED_MS || h.relay.active === false ? "degraded" as const : "ok" as const) : "unknown" as const,
+      status: h.relay
+        ? ((lagMs ?? 0) > RELAY_LAG_DEGRADED_MS || h.relay.active === false
+          ? "degraded" as const
+          : "ok" as const)
+        : "unknown" as const,
       lagMs,
       lagEvents: h.relay?.lag_events ?? null,
       ...(h.relay?.slot ? { slot: h.relay.slot } : {}),

@@ -1,5 +1,5 @@
 /** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
-import { Hono, type Context as HonoContext, type MiddlewareHandler } from "hono";
+import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
 import { AppError, errorBody } from "./errors.ts";
 import { isUnavailable } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
@@ -23,11 +23,20 @@ export function createFunctionApp(name: string, ctx: AppContext): Hono<Env> {
     const status = c.res.status;
     const level = status >= 500 ? "error" : status >= 400 ? "info" : "debug";
     ctx.log[level]("request", {
-      correlationId: id, method: c.req.method, path: c.req.path, status, ms: Math.round(performance.now() - started),
+      correlationId: id,
+      method: c.req.method,
+      path: c.req.path,
+      status,
+      ms: Math.round(performance.now() - started),
     });
   });
   app.onError((err, c) => errorResponse(c, err, ctx));
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.notFound((c) =>
+    c.json(
+      errorBody("not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+      404,
+    )
+  );
   return app;
 }
 
@@ -42,7 +51,11 @@ export function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Re
     const what = err instanceof BreakerOpenError ? err.name_ : "database";
     return c.json(errorBody("unavailable", `the ${what} is unavailable; retry later`), 503);
   }
-  ctx.log.error("unhandled error", { err, correlationId: c.get("correlationId"), path: c.req.path });
+  ctx.log.error("unhandled error", {
+    err,
+    correlationId: c.get("correlationId"),
+    path: c.req.path,
+  });
   return c.json(errorBody("internal", "internal error"), 500);
 }
 
@@ -89,7 +102,9 @@ export async function readJson(c: HonoContext, maxBytes: number): Promise<unknow
     throw new AppError("unsupported_media_type", "Content-Type must be application/json");
   }
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > maxBytes) throw new AppError("payload_too_large", `body is over ${maxBytes} bytes`);
+  if (declared > maxBytes) {
+    throw new AppError("payload_too_large", `body is over ${maxBytes} bytes`);
+  }
   const body = c.req.raw.body;
   if (!body) throw new AppError("bad_request", "a JSON body is required");
   const chunks: Uint8Array[] = [];

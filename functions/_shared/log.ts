@@ -19,7 +19,11 @@ export function createLogger(
   const base = { component, ...opts.fields };
   const emit = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
     if (rank[level] < min) return;
-    const extra = fields ? Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? v.message : v])) : {};
+    const extra = fields
+      ? Object.fromEntries(
+        Object.entries(fields).map(([k, v]) => [k, v instanceof Error ? v.message : v]),
+      )
+      : {};
     write(JSON.stringify({ level, time: new Date().toISOString(), ...base, msg, ...extra }));
   };
   return {

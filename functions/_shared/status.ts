@@ -5,8 +5,14 @@ import { checkHealth, type Health } from "./health.ts";
 export interface SystemStatus extends Health {
   breakers: { name: string; tenant?: string; state: string; failureStreak?: number }[];
   tenants: {
-    tenant: string; status: string; events24h: number; eventsTotal: number; endpoints: number;
-    deliveriesDue: number; deadLetters: number; conciliationsPending: number;
+    tenant: string;
+    status: string;
+    events24h: number;
+    eventsTotal: number;
+    endpoints: number;
+    deliveriesDue: number;
+    deadLetters: number;
+    conciliationsPending: number;
   }[];
 }
 
@@ -25,7 +31,12 @@ export async function systemStatus(ctx: AppContext): Promise<SystemStatus> {
     ...health,
     breakers: [
       ...own,
-      ...endpoints.map((e) => ({ name: `endpoint ${e.endpoint_id}`, tenant: e.tenant, state: e.state, failureStreak: e.failure_streak })),
+      ...endpoints.map((e) => ({
+        name: `endpoint ${e.endpoint_id}`,
+        tenant: e.tenant,
+        state: e.state,
+        failureStreak: e.failure_streak,
+      })),
     ],
     tenants: tenants.map((t) => ({
       tenant: String(t.tenant),

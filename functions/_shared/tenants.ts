@@ -20,7 +20,8 @@ export interface ApiKeyInfo {
   revokedAt: string | null;
 }
 
-const tenantCols = (sql: Sql) => sql`slug, name, status, to_char(created_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt"`;
+const tenantCols = (sql: Sql) =>
+  sql`slug, name, status, to_char(created_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt"`;
 
 export async function createTenant(sql: Sql, slug: string, name: string): Promise<Tenant> {
   const rows = await sql<Tenant[]>`
@@ -31,7 +32,9 @@ export async function createTenant(sql: Sql, slug: string, name: string): Promis
 }
 
 export async function getTenant(sql: Sql, slug: string): Promise<Tenant> {
-  const [row] = await sql<Tenant[]>`select ${tenantCols(sql)} from switchyard.tenants where slug = ${slug}`;
+  const [row] = await sql<Tenant[]>`select ${
+    tenantCols(sql)
+  } from switchyard.tenants where slug = ${slug}`;
   if (!row) throw new AppError("not_found", `tenant ${slug} not found`);
   return row;
 }
@@ -48,13 +51,18 @@ export async function disableTenant(sql: Sql, slug: string): Promise<Tenant> {
   return row;
 }
 
-const keyCols = (sql: Sql) => sql`id, tenant, prefix, name,
+const keyCols = (sql: Sql) =>
+  sql`id, tenant, prefix, name,
   to_char(created_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
   to_char(last_used_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "lastUsedAt",
   to_char(revoked_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "revokedAt"`;
 
 /** Creates a key; the plain key is returned here and never again. */
-export async function createApiKey(sql: Sql, tenant: string, name = "default"): Promise<ApiKeyInfo & { key: string }> {
+export async function createApiKey(
+  sql: Sql,
+  tenant: string,
+  name = "default",
+): Promise<ApiKeyInfo & { key: string }> {
   await getTenant(sql, tenant);
   const { key, prefix } = newApiKey();
   const [row] = await sql<ApiKeyInfo[]>`
@@ -64,12 +72,16 @@ export async function createApiKey(sql: Sql, tenant: string, name = "default"): 
 }
 
 export function listApiKeys(sql: Sql, tenant: string): Promise<ApiKeyInfo[]> {
-  return sql<ApiKeyInfo[]>`select ${keyCols(sql)} from switchyard.api_keys where tenant = ${tenant} order by created_at`;
+  return sql<ApiKeyInfo[]>`select ${
+    keyCols(sql)
+  } from switchyard.api_keys where tenant = ${tenant} order by created_at`;
 }
 
 export async function revokeApiKey(sql: Sql, id: string): Promise<ApiKeyInfo> {
   const [row] = await sql<ApiKeyInfo[]>`
-    update switchyard.api_keys set revoked_at = coalesce(revoked_at, now()) where id = ${id} returning ${keyCols(sql)}`;
+    update switchyard.api_keys set revoked_at = coalesce(revoked_at, now()) where id = ${id} returning ${
+    keyCols(sql)
+  }`;
   if (!row) throw new AppError("not_found", `API key ${id} not found`);
   return row;
 }

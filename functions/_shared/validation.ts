@@ -2,7 +2,10 @@
 import type { z } from "zod";
 import { AppError, type ErrorDetail } from "./errors.ts";
 
-export function issuesToDetails(issues: z.core.$ZodIssue[], prefix: (string | number)[] = []): ErrorDetail[] {
+export function issuesToDetails(
+  issues: z.core.$ZodIssue[],
+  prefix: (string | number)[] = [],
+): ErrorDetail[] {
   return issues.map((i) => {
     const path = [...prefix, ...i.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
     return { path: path.join(".") || "(body)", message: i.message };
@@ -10,7 +13,11 @@ export function issuesToDetails(issues: z.core.$ZodIssue[], prefix: (string | nu
 }
 
 /** Parses `input` or throws a 400 listing every problem. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what = "request"): z.infer<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what = "request",
+): z.infer<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   throw new AppError("validation_failed", `invalid ${what}`, issuesToDetails(parsed.error.issues));

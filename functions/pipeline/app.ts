@@ -13,7 +13,11 @@ export function createPipelineApp(ctx: AppContext) {
   const app = createFunctionApp("pipeline", ctx);
   app.use("*", serviceAuth(ctx));
   app.post("/batch", async (c) => {
-    const { events } = parseOrThrow(handoverBatchSchema, await readJson(c, MAX_BATCH_BYTES), "hand-over batch");
+    const { events } = parseOrThrow(
+      handoverBatchSchema,
+      await readJson(c, MAX_BATCH_BYTES),
+      "hand-over batch",
+    );
     const result = await ctx.breakers.db.run(() => acceptHandover(ctx, events), isUnavailable);
     return c.json(result, 200);
   });

@@ -3,5 +3,7 @@ import { loadConfig } from "../_shared/config.ts";
 import { createContext } from "../_shared/context.ts";
 import { createPipelineApp } from "./app.ts";
 
-const app = createPipelineApp(createContext(loadConfig(Deno.env.toObject()), { component: "pipeline" }));
+const app = createPipelineApp(
+  createContext(loadConfig(Deno.env.toObject()), { component: "pipeline" }),
+);
 export default { fetch: app.fetch };

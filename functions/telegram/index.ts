@@ -3,5 +3,7 @@ import { loadConfig } from "../_shared/config.ts";
 import { createContext } from "../_shared/context.ts";
 import { createTelegramApp } from "./app.ts";
 
-const app = createTelegramApp(createContext(loadConfig(Deno.env.toObject()), { component: "telegram" }));
+const app = createTelegramApp(
+  createContext(loadConfig(Deno.env.toObject()), { component: "telegram" }),
+);
 export default { fetch: app.fetch };

@@ -9,14 +9,23 @@ const admin = Deno.env.get("SWITCHYARD_TEST_PG_URL");
 const template = Deno.env.get("SWITCHYARD_TEST_TEMPLATE");
 if (!admin || !template) throw new Error("run through `npm test` (tests/run.ts)");
 
-const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql")).sort();
+const files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".sql"))
+  .sort();
 console.log(`1..${files.length}`);
 let failures = 0;
 for (const [i, file] of files.entries()) {
   const db = `sql_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
   await run("psql", [admin, "-qc", `create database ${db} template ${template}`]);
   try {
-    await run("psql", [admin.replace(/\/postgres$/, `/${db}`), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", `${dir}${file}`]);
+    await run("psql", [
+      admin.replace(/\/postgres$/, `/${db}`),
+      "-X",
+      "-q",
+      "-v",
+      "ON_ERROR_STOP=1",
+      "-f",
+      `${dir}${file}`,
+    ]);
     console.log(`ok ${i + 1} - ${file}`);
   } catch (err) {
     failures++;

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
 import { Batcher } from "./batcher.ts";
 
-const events = (n: number, from = 1) => Array.from({ length: n }, (_, i) => ({ seq: from + i }) as LoggedEvent);
+const events = (n: number, from = 1) =>
+  Array.from({ length: n }, (_, i) => ({ seq: from + i }) as LoggedEvent);
 
 Deno.test("a batch is due when full or when its oldest transaction has waited long enough", () => {
   const b = new Batcher(10, 50);

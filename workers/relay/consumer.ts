@@ -4,7 +4,11 @@
  * over at a time in commit order, and acknowledges a transaction's end LSN only after every event of
  * it was accepted. So a crash replays from the last accepted transaction, never skips one.
  */
-import { type EventRow, type LoggedEvent, rowToEvent } from "../../functions/_shared/events/envelope.ts";
+import {
+  type EventRow,
+  type LoggedEvent,
+  rowToEvent,
+} from "../../functions/_shared/events/envelope.ts";
 import { Batcher } from "./batcher.ts";
 import { decodeCopyData, type Lsn, type Relation, standbyStatus } from "./pgoutput.ts";
 
@@ -34,7 +38,12 @@ export class StreamConsumer {
   #stopped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly io: ConsumerIo, startLsn: Lsn, batchSize: number, batchWaitMs: number) {
+  constructor(
+    private readonly io: ConsumerIo,
+    startLsn: Lsn,
+    batchSize: number,
+    batchWaitMs: number,
+  ) {
     this.#acked = startLsn;
     this.#batcher = new Batcher(batchSize, batchWaitMs);
   }
@@ -48,7 +57,9 @@ export class StreamConsumer {
       const m = decodeCopyData(buf, this.#relations);
       if (m.kind === "begin") this.#open = [];
       else if (m.kind === "insert") {
-        if (m.relation.schema === "switchyard" && m.relation.table === "events") this.#open?.push(replicatedRowToEvent(m.row));
+        if (m.relation.schema === "switchyard" && m.relation.table === "events") {
+          this.#open?.push(replicatedRowToEvent(m.row));
+        }
       } else if (m.kind === "commit") {
         this.#batcher.add({ endLsn: m.endLsn, events: this.#open ?? [] }, this.io.now());
         this.#open = null;

@@ -21,7 +21,11 @@ export function pipelineBatchUrl(supabaseUrl: string): string {
 }
 
 /** Resolves true once the pipeline answered 2xx; false if `signal` aborted first. */
-export async function handOver(target: HandoverTarget, events: LoggedEvent[], signal: AbortSignal): Promise<boolean> {
+export async function handOver(
+  target: HandoverTarget,
+  events: LoggedEvent[],
+  signal: AbortSignal,
+): Promise<boolean> {
   const body = JSON.stringify({ events });
   for (let attempt = 0; !signal.aborted; attempt++) {
     let problem: string;
@@ -44,7 +48,12 @@ export async function handOver(target: HandoverTarget, events: LoggedEvent[], si
       problem = (err as Error).message;
     }
     const delay = retryDelayMs(attempt);
-    target.log.warn("hand-over failed; retrying", { attempt: attempt + 1, delayMs: delay, events: events.length, problem });
+    target.log.warn("hand-over failed; retrying", {
+      attempt: attempt + 1,
+      delayMs: delay,
+      events: events.length,
+      problem,
+    });
     await abortableSleep(target.clock, delay, signal);
   }
   return false;

@@ -14,7 +14,9 @@ const config = loadConfigOrExit("relay");
 const relayId = crypto.randomUUID();
 const log = createLogger("relay", { level: config.LOG_LEVEL, fields: { relayId } });
 const shutdown = new AbortController();
-for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => shutdown.abort());
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(sig, () => shutdown.abort());
+}
 exitWithParent();
 
 const target = {
@@ -28,13 +30,22 @@ log.info("relay started", { slot: config.RELAY_SLOT, pipeline: target.url });
 let attempt = 0;
 while (!shutdown.signal.aborted) {
   try {
-    await runSession({ config, log, clock: systemClock, target }, shutdown.signal, () => (attempt = 0));
+    await runSession(
+      { config, log, clock: systemClock, target },
+      shutdown.signal,
+      () => (attempt = 0),
+    );
   } catch (err) {
     const delay = retryDelayMs(attempt++);
-    log.warn("relay session ended; reconnecting", { reason: (err as Error).message, delayMs: delay });
+    log.warn("relay session ended; reconnecting", {
+      reason: (err as Error).message,
+      delayMs: delay,
+    });
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
-      shutdown.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      shutdown.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), {
+        once: true,
+      });
     });
   }
 }

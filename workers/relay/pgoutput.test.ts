@@ -30,7 +30,8 @@ class Bytes {
     return new Uint8Array(this.parts);
   }
 }
-const xlog = (msg: Bytes) => new Uint8Array([...new Bytes().u8(0x77).u64(1n).u64(2n).u64(3n).bytes, ...msg.bytes]);
+const xlog = (msg: Bytes) =>
+  new Uint8Array([...new Bytes().u8(0x77).u64(1n).u64(2n).u64(3n).bytes, ...msg.bytes]);
 
 Deno.test("LSNs print and parse as Postgres writes them", () => {
   assert.equal(formatLsn(parseLsn("16/B374D848")), "16/B374D848");
@@ -46,15 +47,30 @@ Deno.test("a transaction decodes to begin, inserts by column name, and commit wi
     .u8(0).str("id").u32(25).u32(0xffffffff)
     .u8(0).str("dedup_key").u32(25).u32(0xffffffff);
   assert.deepEqual(decodeCopyData(xlog(relation), relations), { kind: "other" });
-  assert.deepEqual(relations.get(16384), { schema: "switchyard", table: "events", columns: ["seq", "id", "dedup_key"] });
+  assert.deepEqual(relations.get(16384), {
+    schema: "switchyard",
+    table: "events",
+    columns: ["seq", "id", "dedup_key"],
+  });
 
-  assert.deepEqual(decodeCopyData(xlog(new Bytes().u8(0x42).u64(0x1_0000_0020n).u64(0n).u32(7)), relations), { kind: "begin", finalLsn: 0x1_0000_0020n });
+  assert.deepEqual(
+    decodeCopyData(xlog(new Bytes().u8(0x42).u64(0x1_0000_0020n).u64(0n).u32(7)), relations),
+    { kind: "begin", finalLsn: 0x1_0000_0020n },
+  );
   const insert = new Bytes().u8(0x49).u32(16384).u8(0x4e).u16(3).text("42").text("evt_ü").u8(0x6e);
   const decoded = decodeCopyData(xlog(insert), relations);
   assert.equal(decoded.kind, "insert");
-  assert.deepEqual(decoded.kind === "insert" && decoded.row, { seq: "42", id: "evt_ü", dedup_key: null });
+  assert.deepEqual(decoded.kind === "insert" && decoded.row, {
+    seq: "42",
+    id: "evt_ü",
+    dedup_key: null,
+  });
   const commit = new Bytes().u8(0x43).u8(0).u64(0x20n).u64(0x58n).u64(0n);
-  assert.deepEqual(decodeCopyData(xlog(commit), relations), { kind: "commit", commitLsn: 0x20n, endLsn: 0x58n });
+  assert.deepEqual(decodeCopyData(xlog(commit), relations), {
+    kind: "commit",
+    commitLsn: 0x20n,
+    endLsn: 0x58n,
+  });
 });
 
 Deno.test("an insert before its relation is an error; unknown messages are ignored", () => {
@@ -64,7 +80,11 @@ Deno.test("an insert before its relation is an error; unknown messages are ignor
 
 Deno.test("keepalives carry the server's WAL end and whether a reply is due", () => {
   const k = new Bytes().u8(0x6b).u64(0xabcn).u64(0n).u8(1).bytes;
-  assert.deepEqual(decodeCopyData(k, new Map()), { kind: "keepalive", walEnd: 0xabcn, replyRequested: true });
+  assert.deepEqual(decodeCopyData(k, new Map()), {
+    kind: "keepalive",
+    walEnd: 0xabcn,
+    replyRequested: true,
+  });
 });
 
 Deno.test("a standby status update reports the same LSN written, flushed and applied", () => {

@@ -8,7 +8,9 @@
 export type Lsn = bigint;
 
 export function formatLsn(lsn: Lsn): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`;
+  return `${(lsn >> 32n).toString(16).toUpperCase()}/${
+    (lsn & 0xffffffffn).toString(16).toUpperCase()
+  }`;
 }
 
 export function parseLsn(text: string): Lsn {
@@ -33,7 +35,10 @@ export type ReplicationMessage =
 const decoder = new TextDecoder();
 
 /** Decodes one CopyData payload; Relation messages are remembered in `relations` for later Inserts. */
-export function decodeCopyData(buf: Uint8Array, relations: Map<number, Relation>): ReplicationMessage {
+export function decodeCopyData(
+  buf: Uint8Array,
+  relations: Map<number, Relation>,
+): ReplicationMessage {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf[0] === 0x6b) { // k: primary keepalive
     return { kind: "keepalive", walEnd: view.getBigUint64(1), replyRequested: buf[17] === 1 };
@@ -42,7 +47,10 @@ export function decodeCopyData(buf: Uint8Array, relations: Map<number, Relation>
   return decodePgoutput(buf.subarray(25), relations);
 }
 
-export function decodePgoutput(msg: Uint8Array, relations: Map<number, Relation>): ReplicationMessage {
+export function decodePgoutput(
+  msg: Uint8Array,
+  relations: Map<number, Relation>,
+): ReplicationMessage {
   const view = new DataView(msg.buffer, msg.byteOffset, msg.byteLength);
   switch (msg[0]) {
     case 0x42: // B

@@ -6,7 +6,9 @@ type Sql = postgres.Sql | postgres.TransactionSql;
 
 /** Session lock that makes one relay active per database; a second relay blocks here, without polling. */
 export async function takeRelayLock(sql: Sql, slot: string, onWait: () => void): Promise<void> {
-  const [{ got }] = await sql<{ got: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${"switchyard.relay/" + slot}, 0)) as got`;
+  const [{ got }] = await sql<{ got: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${
+    "switchyard.relay/" + slot
+  }, 0)) as got`;
   if (got) return;
   onWait();
   await sql`select pg_advisory_lock(hashtextextended(${"switchyard.relay/" + slot}, 0))`;

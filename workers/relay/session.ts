@@ -25,17 +25,28 @@ export interface RelayDeps {
 }
 
 /** Runs until a connection fails (rejects) or `shutdown` aborts (resolves). `onStreaming` fires once streaming. */
-export async function runSession(deps: RelayDeps, shutdown: AbortSignal, onStreaming: () => void): Promise<void> {
+export async function runSession(
+  deps: RelayDeps,
+  shutdown: AbortSignal,
+  onStreaming: () => void,
+): Promise<void> {
   const { config, log } = deps;
   const slot = config.RELAY_SLOT;
   const session = new AbortController();
   // Each session replays from the last acknowledged position, so hand-overs are tagged per session.
-  const target = { ...deps.target, relayId: `${deps.target.relayId}/${crypto.randomUUID().slice(0, 8)}` };
+  const target = {
+    ...deps.target,
+    relayId: `${deps.target.relayId}/${crypto.randomUUID().slice(0, 8)}`,
+  };
   const end = (reason: string) => session.signal.aborted || session.abort(new Error(reason));
   const onShutdown = () => end("shutting down");
   shutdown.addEventListener("abort", onShutdown, { once: true });
   const common = {
-    max: 1, max_lifetime: null, idle_timeout: 0, connect_timeout: 5, fetch_types: false,
+    max: 1,
+    max_lifetime: null,
+    idle_timeout: 0,
+    connect_timeout: 5,
+    fetch_types: false,
     onnotice: () => {},
   } as const;
   const lockSql = postgres(config.DATABASE_URL, {
@@ -49,32 +60,47 @@ export async function runSession(deps: RelayDeps, shutdown: AbortSignal, onStrea
     connection: { application_name: APPLICATION, replication: "database", TimeZone: "UTC" },
     onclose: () => end("replication connection closed"),
   });
-  const closeAll = () => Promise.allSettled([repl.end({ timeout: 0 }), lockSql.end({ timeout: 0 })]);
+  const closeAll = () =>
+    Promise.allSettled([repl.end({ timeout: 0 }), lockSql.end({ timeout: 0 })]);
   session.signal.addEventListener("abort", () => void closeAll(), { once: true });
   let consumer: StreamConsumer | undefined;
   try {
-    await takeRelayLock(lockSql, slot, () => log.info("another relay holds the lock; waiting", { slot }));
+    await takeRelayLock(
+      lockSql,
+      slot,
+      () => log.info("another relay holds the lock; waiting", { slot }),
+    );
     log.info("relay lock taken", { slot });
     const startLsn = await prepareSlot({ ...deps, target }, lockSql, repl, session.signal);
     // postgres.js types the CopyBoth stream as Writable; it is a Duplex (see its subscribe.js).
     const stream = await repl.unsafe(
-      `START_REPLICATION SLOT ${slot} LOGICAL ${formatLsn(startLsn)} (proto_version '1', publication_names '${PUBLICATION}')`,
+      `START_REPLICATION SLOT ${slot} LOGICAL ${
+        formatLsn(startLsn)
+      } (proto_version '1', publication_names '${PUBLICATION}')`,
     ).writable() as unknown as Duplex;
     const io = {
       write: (m: Uint8Array) => void stream.write(m),
       pause: () => void stream.pause(),
       resume: () => void stream.resume(),
-      handOver: (events: Parameters<typeof handOver>[1]) => handOver(target, events, session.signal),
+      handOver: (events: Parameters<typeof handOver>[1]) =>
+        handOver(target, events, session.signal),
       now: () => deps.clock.now(),
       onError: (err: Error) => end(`stream failed: ${err.message}`),
     };
-    consumer = new StreamConsumer(io, startLsn, config.RELAY_BATCH_SIZE, config.RELAY_BATCH_WAIT_MS);
+    consumer = new StreamConsumer(
+      io,
+      startLsn,
+      config.RELAY_BATCH_SIZE,
+      config.RELAY_BATCH_WAIT_MS,
+    );
     stream.on("data", (chunk: Uint8Array) => consumer!.onData(chunk));
     stream.on("error", (err: Error) => end(`replication stream error: ${err.message}`));
     stream.on("close", () => end("replication stream closed"));
     log.info("streaming", { slot, from: formatLsn(startLsn) });
     onStreaming();
-    await new Promise((resolve) => session.signal.addEventListener("abort", resolve, { once: true }));
+    await new Promise((resolve) =>
+      session.signal.addEventListener("abort", resolve, { once: true })
+    );
   } catch (err) {
     end((err as Error).message);
   } finally {
@@ -86,12 +112,20 @@ export async function runSession(deps: RelayDeps, shutdown: AbortSignal, onStrea
 }
 
 /** The LSN to stream from: the slot's confirmed position, or the new slot's consistent point after a catch-up. */
-async function prepareSlot(deps: RelayDeps, lockSql: postgres.Sql, repl: postgres.Sql, signal: AbortSignal): Promise<Lsn> {
+async function prepareSlot(
+  deps: RelayDeps,
+  lockSql: postgres.Sql,
+  repl: postgres.Sql,
+  signal: AbortSignal,
+): Promise<Lsn> {
   const { log, config } = deps;
   const slot = config.RELAY_SLOT;
   const info = await slotInfo(lockSql, slot);
   if (info && info.walStatus === "lost") {
-    log.warn("replication slot was lost (the relay was down past max_slot_wal_keep_size); re-creating it and catching up from the log", { slot });
+    log.warn(
+      "replication slot was lost (the relay was down past max_slot_wal_keep_size); re-creating it and catching up from the log",
+      { slot },
+    );
     await dropSlot(lockSql, slot);
   } else if (info && !info.ready) {
     log.warn("replication slot's catch-up never finished; re-creating it", { slot });
@@ -109,11 +143,17 @@ async function prepareSlot(deps: RelayDeps, lockSql: postgres.Sql, repl: postgre
   await lockSql.begin("isolation level repeatable read read only", async (tx) => {
     await tx.unsafe(`set transaction snapshot '${created.snapshot_name}'`);
     for await (const rows of catchUpCursor(tx, config.RELAY_BATCH_SIZE)) {
-      if (!(await handOver(deps.target, rows.map(rowToEvent), signal))) throw new Error("stopped during catch-up");
+      if (!(await handOver(deps.target, rows.map(rowToEvent), signal))) {
+        throw new Error("stopped during catch-up");
+      }
       handed += rows.length;
     }
   });
   await markSlot(lockSql, slot, true);
-  log.info("replication slot created", { slot, consistentPoint: created.consistent_point, caughtUp: handed });
+  log.info("replication slot created", {
+    slot,
+    consistentPoint: created.consistent_point,
+    caughtUp: handed,
+  });
   return parseLsn(created.consistent_point);
 }

@@ -5,7 +5,9 @@ import type { Job } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
 
 const logged: string[] = [];
-const ctx = { log: createLogger("test", { write: (l) => logged.push(l) }) } as unknown as AppContext;
+const ctx = {
+  log: createLogger("test", { write: (l) => logged.push(l) }),
+} as unknown as AppContext;
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 async function until(cond: () => boolean, ms = 3_000) {

@@ -49,7 +49,9 @@ export function runJobs(ctx: AppContext, jobs: Job[]): RunningJobs {
       if (stopped) break;
       if (woken) continue;
       await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(delay) ? setTimeout(done, Math.min(Math.max(0, delay), MAX_TIMER_MS)) : undefined;
+        const timer = Number.isFinite(delay)
+          ? setTimeout(done, Math.min(Math.max(0, delay), MAX_TIMER_MS))
+          : undefined;
         function done() {
           clearTimeout(timer);
           sleepers.delete(done);

@@ -5,7 +5,13 @@ interface Status {
   status: "ok" | "degraded" | "down";
   checks: {
     database: { status: string; latencyMs?: number; error?: string };
-    fastStore: { status: string; kind?: string; durable?: boolean; breaker?: string; error?: string };
+    fastStore: {
+      status: string;
+      kind?: string;
+      durable?: boolean;
+      breaker?: string;
+      error?: string;
+    };
     relay: { status?: string; lagMs: number | null; lagEvents: number | null };
     deliveries: { due: number | null; dead: number | null };
     conciliations?: { pending: number; exhausted: number };
@@ -13,8 +19,14 @@ interface Status {
   /** Circuit breakers that are not closed: the stack's own and endpoints'. */
   breakers?: { name: string; tenant?: string; state: string; failureStreak?: number }[];
   tenants?: {
-    tenant: string; status: string; events24h: number; eventsTotal: number; endpoints: number;
-    deliveriesDue: number; deadLetters: number; conciliationsPending: number;
+    tenant: string;
+    status: string;
+    events24h: number;
+    eventsTotal: number;
+    endpoints: number;
+    deliveriesDue: number;
+    deadLetters: number;
+    conciliationsPending: number;
   }[];
 }
 
@@ -37,9 +49,14 @@ const tenantColumns: Column<NonNullable<Status["tenants"]>[number]>[] = [
 ];
 
 export default class StatusCommand extends AdminCommand {
-  static summary = "Show the health of the stack: relay lag, delivery backlog, open breakers, conciliations, per-tenant counts";
-  static description = "Exits 0 whenever Switchyard answers, also when it reports itself degraded or down; read `status` in --json.";
-  static examples = ["<%= config.bin %> status", "<%= config.bin %> status --json | jq .checks.relay.lagMs"];
+  static summary =
+    "Show the health of the stack: relay lag, delivery backlog, open breakers, conciliations, per-tenant counts";
+  static description =
+    "Exits 0 whenever Switchyard answers, also when it reports itself degraded or down; read `status` in --json.";
+  static examples = [
+    "<%= config.bin %> status",
+    "<%= config.bin %> status --json | jq .checks.relay.lagMs",
+  ];
 
   async run(): Promise<Status> {
     await this.parse(StatusCommand);
@@ -48,12 +65,22 @@ export default class StatusCommand extends AdminCommand {
     const store = c.fastStore;
     this.record({
       status: s.status,
-      database: `${c.database.status}${c.database.latencyMs !== undefined ? ` (${c.database.latencyMs} ms)` : ""}${c.database.error ? ` — ${c.database.error}` : ""}`,
-      "fast store": `${store.status} (${store.kind ?? "?"}${store.durable === false ? ", NOT durable" : ""}, breaker ${store.breaker ?? "?"})${store.error ? ` — ${store.error}` : ""}`,
-      "relay lag": `${cell(c.relay.lagMs)} ms, ${cell(c.relay.lagEvents)} events${c.relay.status ? ` (${c.relay.status})` : ""}`,
+      database: `${c.database.status}${
+        c.database.latencyMs !== undefined ? ` (${c.database.latencyMs} ms)` : ""
+      }${c.database.error ? ` — ${c.database.error}` : ""}`,
+      "fast store": `${store.status} (${store.kind ?? "?"}${
+        store.durable === false ? ", NOT durable" : ""
+      }, breaker ${store.breaker ?? "?"})${store.error ? ` — ${store.error}` : ""}`,
+      "relay lag": `${cell(c.relay.lagMs)} ms, ${cell(c.relay.lagEvents)} events${
+        c.relay.status ? ` (${c.relay.status})` : ""
+      }`,
       deliveries: `${cell(c.deliveries.due)} due, ${cell(c.deliveries.dead)} dead`,
-      conciliations: c.conciliations ? `${c.conciliations.pending} pending, ${c.conciliations.exhausted} exhausted` : "not reported",
-      "open breakers": s.breakers ? (s.breakers.length ? String(s.breakers.length) : "none") : "not reported",
+      conciliations: c.conciliations
+        ? `${c.conciliations.pending} pending, ${c.conciliations.exhausted} exhausted`
+        : "not reported",
+      "open breakers": s.breakers
+        ? (s.breakers.length ? String(s.breakers.length) : "none")
+        : "not reported",
     });
     if (s.breakers?.length) {
       this.log("\nCircuit breakers not closed");

@@ -12,7 +12,10 @@ export interface ErpRecord {
 }
 
 /** What a protocol handler decided: accepted (with the record) or refused (with the reason). */
-export type Handled = { record: ErpRecord; response: Response } | { refused: string; response: Response };
+export type Handled = { record: ErpRecord; response: Response } | {
+  refused: string;
+  response: Response;
+};
 export type ErpHandler = (req: Request) => Promise<Handled>;
 
 export interface FakeErp {
@@ -30,17 +33,22 @@ export interface FakeErp {
   stop(): Promise<void>;
 }
 
-export function startFakeErp(opts: { tenant: string; protocol: string; port: number; path: string; handle: ErpHandler }): FakeErp {
+export function startFakeErp(
+  opts: { tenant: string; protocol: string; port: number; path: string; handle: ErpHandler },
+): FakeErp {
   const received: ErpRecord[] = [];
   const refusals: string[] = [];
   const handler = async (req: Request) => {
-    if (req.method !== "POST" || new URL(req.url).pathname !== opts.path) return new Response("not found", { status: 404 });
+    if (req.method !== "POST" || new URL(req.url).pathname !== opts.path) {
+      return new Response("not found", { status: 404 });
+    }
     const handled = await opts.handle(req);
     if ("record" in handled) received.push(handled.record);
     else refusals.push(handled.refused);
     return handled.response;
   };
-  const listen = (port: number) => Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
+  const listen = (port: number) =>
+    Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, handler);
   let server: Deno.HttpServer<Deno.NetAddr> | null = listen(opts.port);
   const port = server.addr.port;
   return {
@@ -54,7 +62,9 @@ export function startFakeErp(opts: { tenant: string; protocol: string; port: num
     refusals,
     workOrders() {
       const latest: Record<string, ErpRecord> = {};
-      for (const r of received) if ((latest[r.workOrderId]?.revision ?? 0) < r.revision) latest[r.workOrderId] = r;
+      for (const r of received) {
+        if ((latest[r.workOrderId]?.revision ?? 0) < r.revision) latest[r.workOrderId] = r;
+      }
       return latest;
     },
     async down() {

@@ -11,7 +11,11 @@ export type NextStep = { kind: "retry"; delayMs: number } | { kind: "dead" };
  * `tries` counts the tries made so far, this one included; the schedule holds one wait per retry,
  * so there are `schedule.length + 1` tries in all.
  */
-export function afterFailure(tries: number, schedule: number[], opts: { retryAfterMs?: number; permanent?: boolean } = {}): NextStep {
+export function afterFailure(
+  tries: number,
+  schedule: number[],
+  opts: { retryAfterMs?: number; permanent?: boolean } = {},
+): NextStep {
   if (opts.permanent || tries > schedule.length) return { kind: "dead" };
   const planned = schedule[tries - 1];
   const asked = Math.min(opts.retryAfterMs ?? 0, maxRetryAfterMs);

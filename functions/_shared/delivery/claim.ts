@@ -16,7 +16,10 @@ export interface Claimed {
 }
 
 /** Claims up to `limit` due deliveries (FOR UPDATE SKIP LOCKED, see switchyard.claim_deliveries). */
-export function claimDeliveries(sql: Sql, opts: { limit: number; lease: string; paused: string[]; leaseMarginMs: number }): Promise<Claimed[]> {
+export function claimDeliveries(
+  sql: Sql,
+  opts: { limit: number; lease: string; paused: string[]; leaseMarginMs: number },
+): Promise<Claimed[]> {
   return sql<Claimed[]>`
     select * from switchyard.claim_deliveries(${opts.limit}, ${opts.lease}, ${opts.paused}::text[], ${opts.leaseMarginMs})`;
 }
@@ -46,9 +49,15 @@ export interface Recorded {
   reason: string | null;
 }
 
-export function recordOutcomes(sql: Sql, outcomes: Outcome[], opts: { maxStreak: number; maxFailingMs: number }): Promise<Recorded[]> {
+export function recordOutcomes(
+  sql: Sql,
+  outcomes: Outcome[],
+  opts: { maxStreak: number; maxFailingMs: number },
+): Promise<Recorded[]> {
   return sql<Recorded[]>`
-    select * from switchyard.record_delivery_outcomes(${sql.json(outcomes as never)}::jsonb, ${opts.maxStreak},
+    select * from switchyard.record_delivery_outcomes(${
+    sql.json(outcomes as never)
+  }::jsonb, ${opts.maxStreak},
       make_interval(secs => ${opts.maxFailingMs / 1000}))`;
 }
 

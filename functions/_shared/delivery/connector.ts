@@ -59,7 +59,12 @@ export interface SendResult {
 }
 
 export interface Connector {
-  send(ctx: AppContext, delivery: DeliveryTry, endpoint: DeliveryEndpoint, event: LoggedEvent): Promise<SendResult>;
+  send(
+    ctx: AppContext,
+    delivery: DeliveryTry,
+    endpoint: DeliveryEndpoint,
+    event: LoggedEvent,
+  ): Promise<SendResult>;
 }
 
 const registry = new Map<EndpointKind, Connector>([

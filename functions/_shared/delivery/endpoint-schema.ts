@@ -9,20 +9,30 @@ import { patternSchema } from "../events/patterns.ts";
 import { type Transform, transformSchema } from "./transform.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
 
-export const tenantSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");
+export const tenantSlugSchema = z.string().regex(
+  /^[a-z0-9][a-z0-9-]{1,62}$/,
+  "must be a tenant slug",
+);
 
 /** Headers the signing and transport set themselves; an endpoint may not override them. */
-const reservedHeaders = /^(webhook-id|webhook-timestamp|webhook-signature|content-length|host|transfer-encoding|connection)$/i;
+const reservedHeaders =
+  /^(webhook-id|webhook-timestamp|webhook-signature|content-length|host|transfer-encoding|connection)$/i;
 
 export const endpointInputSchema = z.object({
   tenant: tenantSlugSchema,
   kind: z.enum(endpointKinds).default("webhook"),
   name: z.string().min(1).max(200).optional(),
-  url: z.string().max(2000).refine((u) => /^https?:\/\//i.test(u) && URL.canParse(u), "must be an http:// or https:// URL").optional(),
+  url: z.string().max(2000).refine(
+    (u) => /^https?:\/\//i.test(u) && URL.canParse(u),
+    "must be an http:// or https:// URL",
+  ).optional(),
   events: z.array(patternSchema).min(1, "at least one pattern").max(100),
   filter: filterSchema.optional(),
   transform: transformSchema.optional(),
-  headers: headersSchema.refine((h) => !Object.keys(h).some((k) => reservedHeaders.test(k)), "must not set webhook-*, host or length headers").optional(),
+  headers: headersSchema.refine(
+    (h) => !Object.keys(h).some((k) => reservedHeaders.test(k)),
+    "must not set webhook-*, host or length headers",
+  ).optional(),
   credentials: credentialsSchema.optional(),
   timeoutMs: z.number().int().min(100).max(60_000).optional(),
   retrySchedule: z.array(z.number().int().min(0).max(86_400_000)).max(20).optional(),
@@ -30,9 +40,27 @@ export const endpointInputSchema = z.object({
   rateLimitPerSecond: z.number().int().min(1).max(100_000).optional(),
   chats: z.array(z.string().min(1).max(100)).max(100).optional(),
 }).strict().superRefine((e, ctx) => {
-  if (e.kind !== "telegram" && !e.url) ctx.addIssue({ code: "custom", path: ["url"], message: `is required for a ${e.kind} endpoint` });
-  if (e.kind === "soap" && !e.transform?.envelope) ctx.addIssue({ code: "custom", path: ["transform", "envelope"], message: "is required for a soap endpoint" });
-  if (e.kind === "graphql" && !e.transform?.query) ctx.addIssue({ code: "custom", path: ["transform", "query"], message: "is required for a graphql endpoint" });
+  if (e.kind !== "telegram" && !e.url) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["url"],
+      message: `is required for a ${e.kind} endpoint`,
+    });
+  }
+  if (e.kind === "soap" && !e.transform?.envelope) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["transform", "envelope"],
+      message: "is required for a soap endpoint",
+    });
+  }
+  if (e.kind === "graphql" && !e.transform?.query) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["transform", "query"],
+      message: "is required for a graphql endpoint",
+    });
+  }
 });
 export type EndpointInput = z.infer<typeof endpointInputSchema>;
 
@@ -89,7 +117,10 @@ export function endpointJson(r: EndpointRow) {
     disabledReason: r.disabled_reason ?? null,
     disabledAt: iso(r.disabled_at),
     failureStreak: r.failure_streak ?? 0,
-    previousSecretValidUntil: r.previous_secret && r.previous_valid_until && new Date(r.previous_valid_until) > new Date() ? iso(r.previous_valid_until) : null,
+    previousSecretValidUntil:
+      r.previous_secret && r.previous_valid_until && new Date(r.previous_valid_until) > new Date()
+        ? iso(r.previous_valid_until)
+        : null,
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };
@@ -97,8 +128,12 @@ export function endpointJson(r: EndpointRow) {
 export type EndpointJson = ReturnType<typeof endpointJson>;
 
 /** What a connector gets: secrets in force and credentials opened. */
-export async function toDeliveryEndpoint(ctx: AppContext, r: EndpointRow): Promise<DeliveryEndpoint> {
-  const overlapping = r.previous_secret && (!r.previous_valid_until || new Date(r.previous_valid_until).getTime() > ctx.clock.now());
+export async function toDeliveryEndpoint(
+  ctx: AppContext,
+  r: EndpointRow,
+): Promise<DeliveryEndpoint> {
+  const overlapping = r.previous_secret &&
+    (!r.previous_valid_until || new Date(r.previous_valid_until).getTime() > ctx.clock.now());
   return {
     id: r.id,
     tenant: r.tenant,
@@ -108,7 +143,9 @@ export async function toDeliveryEndpoint(ctx: AppContext, r: EndpointRow): Promi
     secrets: await Promise.all((overlapping ? [r.secret, r.previous_secret!] : [r.secret])
       .map((sealed) => open(ctx.config.SWITCHYARD_ENCRYPTION_KEY, r.id, sealed))),
     headers: r.headers ?? {},
-    credentials: r.credentials ? await decryptCredentials(ctx.config.SWITCHYARD_ENCRYPTION_KEY, r.id, r.credentials) : null,
+    credentials: r.credentials
+      ? await decryptCredentials(ctx.config.SWITCHYARD_ENCRYPTION_KEY, r.id, r.credentials)
+      : null,
     transform: r.transform ?? null,
     timeoutMs: r.timeout_ms,
     chats: r.chats ?? [],

@@ -5,10 +5,23 @@
 import { z } from "zod";
 import { getPath, isValidPath } from "./paths.ts";
 
-const json: z.ZodType<unknown> = z.lazy(() => z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(json), z.record(z.string(), json)]));
+const json: z.ZodType<unknown> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(json),
+    z.record(z.string(), json),
+  ])
+);
 
 export const filterSchema = z.record(z.string(), json).superRefine((f, ctx) => {
-  for (const key of Object.keys(f)) if (!isValidPath(key)) ctx.addIssue({ code: "custom", message: `bad path "${key}"`, path: [key] });
+  for (const key of Object.keys(f)) {
+    if (!isValidPath(key)) {
+      ctx.addIssue({ code: "custom", message: `bad path "${key}"`, path: [key] });
+    }
+  }
 });
 export type Filter = z.infer<typeof filterSchema>;
 
@@ -29,5 +42,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
   return ka.length === kb.length &&
-    ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+    ka.every((k) =>
+      deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    );
 }

@@ -6,10 +6,15 @@ import { cursorScope, decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { tenantSlugSchema } from "./endpoint-schema.ts";
 
 const ts = (col: string) => `to_char(${col} at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const deliveryColumns = `d.seq, d.id, d.tenant, d.endpoint_id as "endpointId", d.event_id as "eventId", e.type as "eventType",
+const deliveryColumns =
+  `d.seq, d.id, d.tenant, d.endpoint_id as "endpointId", d.event_id as "eventId", e.type as "eventType",
   json_build_object('type', d.entity_type, 'id', d.entity_id) as entity, d.version, d.status, d.replay, d.tries,
-  case when d.status = 'pending' then ${ts("d.due_at")} end as "nextAttemptAt", d.last_status as "lastStatus",
-  d.last_error as "lastError", ${ts("d.created_at")} as "createdAt", ${ts("d.delivered_at")} as "deliveredAt"`;
+  case when d.status = 'pending' then ${
+    ts("d.due_at")
+  } end as "nextAttemptAt", d.last_status as "lastStatus",
+  d.last_error as "lastError", ${ts("d.created_at")} as "createdAt", ${
+    ts("d.delivered_at")
+  } as "deliveredAt"`;
 
 export const deliveryFiltersSchema = z.object({
   tenant: tenantSlugSchema.optional(),
@@ -22,10 +27,17 @@ export type DeliveryFilters = z.infer<typeof deliveryFiltersSchema>;
 
 /** Newest first, keyset-paginated by the delivery's sequence number. */
 export async function listDeliveries(sql: Sql, f: DeliveryFilters) {
-  const scope = cursorScope({ tenant: f.tenant, endpoint: f.endpoint, status: f.status, what: "deliveries" });
+  const scope = cursorScope({
+    tenant: f.tenant,
+    endpoint: f.endpoint,
+    status: f.status,
+    what: "deliveries",
+  });
   const before = f.cursor ? decodeCursor(f.cursor, "list", scope) : null;
   const rows = await sql<{ seq: string }[]>`
-    select ${sql.unsafe(deliveryColumns)} from switchyard.deliveries d join switchyard.events e on e.id = d.event_id
+    select ${
+    sql.unsafe(deliveryColumns)
+  } from switchyard.deliveries d join switchyard.events e on e.id = d.event_id
     where true ${f.tenant ? sql`and d.tenant = ${f.tenant}` : sql``}
       ${f.endpoint ? sql`and d.endpoint_id = ${f.endpoint}` : sql``}
       ${f.status ? sql`and d.status = ${f.status}` : sql``}
@@ -40,7 +52,9 @@ export async function listDeliveries(sql: Sql, f: DeliveryFilters) {
 export async function getDelivery(sql: Sql, id: string) {
   const [row] = await sql<{ seq: string }[]>`
     select ${sql.unsafe(deliveryColumns)},
-      coalesce((select json_agg(json_build_object('at', ${sql.unsafe(ts("a.attempted_at"))}, 'ok', a.ok, 'status', a.status,
+      coalesce((select json_agg(json_build_object('at', ${
+    sql.unsafe(ts("a.attempted_at"))
+  }, 'ok', a.ok, 'status', a.status,
         'latencyMs', a.latency_ms, 'error', a.error, 'responseExcerpt', a.response_excerpt) order by a.id)
         from switchyard.delivery_attempts a where a.delivery_id = d.id), '[]'::json) as attempts
     from switchyard.deliveries d join switchyard.events e on e.id = d.event_id where d.id = ${id}`;

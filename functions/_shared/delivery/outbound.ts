@@ -35,20 +35,43 @@ function targetAllowed(ctx: AppContext, url: string): Promise<TargetCheck> {
 export async function sendHttp(ctx: AppContext, req: OutboundRequest): Promise<SendResult> {
   const started = performance.now();
   const allowed = await targetAllowed(ctx, req.url);
-  if (!allowed.ok) return { ok: false, permanent: true, latencyMs: 0, error: `target refused: ${allowed.reason}` };
+  if (!allowed.ok) {
+    return { ok: false, permanent: true, latencyMs: 0, error: `target refused: ${allowed.reason}` };
+  }
   const signal = AbortSignal.timeout(req.timeoutMs);
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      redirect: "manual",
+      signal,
+    });
     const responseExcerpt = await readExcerpt(res);
     const latencyMs = Math.round(performance.now() - started);
     const ok = res.status >= 200 && res.status < 300;
-    const retryAfterMs = ok ? undefined : parseRetryAfter(res.headers.get("retry-after"), Date.now());
-    return { ok, status: res.status, latencyMs, responseExcerpt, ...(retryAfterMs ? { retryAfterMs } : {}), ...(ok ? {} : { error: `HTTP ${res.status}` }) };
+    const retryAfterMs = ok
+      ? undefined
+      : parseRetryAfter(res.headers.get("retry-after"), Date.now());
+    return {
+      ok,
+      status: res.status,
+      latencyMs,
+      responseExcerpt,
+      ...(retryAfterMs ? { retryAfterMs } : {}),
+      ...(ok ? {} : { error: `HTTP ${res.status}` }),
+    };
   } catch (err) {
     const latencyMs = Math.round(performance.now() - started);
     const e = err as Error;
     const timedOut = e.name === "TimeoutError" || signal.aborted;
-    return { ok: false, latencyMs, error: timedOut ? `timed out after ${req.timeoutMs} ms` : `request failed: ${e.message}`.slice(0, 500) };
+    return {
+      ok: false,
+      latencyMs,
+      error: timedOut
+        ? `timed out after ${req.timeoutMs} ms`
+        : `request failed: ${e.message}`.slice(0, 500),
+    };
   }
 }
 

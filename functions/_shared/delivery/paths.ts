@@ -10,7 +10,9 @@ export function isValidPath(path: string): boolean {
 export function parsePath(path: string): (string | number)[] {
   if (path === "$") return [];
   const parts: (string | number)[] = [];
-  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) parts.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    parts.push(m[2] !== undefined ? Number(m[2]) : m[1]);
+  }
   return parts;
 }
 

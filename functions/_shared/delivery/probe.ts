@@ -10,13 +10,42 @@ export async function testEndpoint(ctx: AppContext, id: string) {
   const endpoint = await toDeliveryEndpoint(ctx, row);
   const now = new Date(ctx.clock.now()).toISOString();
   const event: LoggedEvent = {
-    seq: 0, id: `evt_test_${crypto.randomUUID().replaceAll("-", "")}`, type: "switchyard.test", timestamp: now,
-    tenant: row.tenant, entity: { type: "endpoint", id: row.id }, version: 1, recordedAt: now, dedupKey: null,
-    correlationId: null, causationId: null, data: { test: true, endpointId: row.id }, metadata: { source: "endpoints test" },
+    seq: 0,
+    id: `evt_test_${crypto.randomUUID().replaceAll("-", "")}`,
+    type: "switchyard.test",
+    timestamp: now,
+    tenant: row.tenant,
+    entity: { type: "endpoint", id: row.id },
+    version: 1,
+    recordedAt: now,
+    dedupKey: null,
+    correlationId: null,
+    causationId: null,
+    data: { test: true, endpointId: row.id },
+    metadata: { source: "endpoints test" },
   };
   const connector = connectorFor(endpoint.kind);
-  if (!connector) return { ok: false, status: null, latencyMs: 0, error: `no connector is registered for ${endpoint.kind} endpoints` };
-  const delivery = { id: `dlv_test_${crypto.randomUUID().replaceAll("-", "")}`, tenant: row.tenant, endpointId: row.id, eventId: event.id, attempt: 1, replay: false };
+  if (!connector) {
+    return {
+      ok: false,
+      status: null,
+      latencyMs: 0,
+      error: `no connector is registered for ${endpoint.kind} endpoints`,
+    };
+  }
+  const delivery = {
+    id: `dlv_test_${crypto.randomUUID().replaceAll("-", "")}`,
+    tenant: row.tenant,
+    endpointId: row.id,
+    eventId: event.id,
+    attempt: 1,
+    replay: false,
+  };
   const r = await connector.send(ctx, delivery, endpoint, event);
-  return { ok: r.ok, status: r.status ?? null, latencyMs: r.latencyMs, ...(r.error ? { error: r.error } : {}) };
+  return {
+    ok: r.ok,
+    status: r.status ?? null,
+    latencyMs: r.latencyMs,
+    ...(r.error ? { error: r.error } : {}),
+  };
 }

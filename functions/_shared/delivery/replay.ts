@@ -6,7 +6,7 @@ import { z } from "zod";
 import type { Sql } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { getTenant } from "../tenants.ts";
-import { type EventRow, envelopeSelect, rowToEvent } from "../events/envelope.ts";
+import { envelopeSelect, type EventRow, rowToEvent } from "../events/envelope.ts";
 import { cursorScope, decodeCursor, encodeCursor } from "../events/cursor.ts";
 import { insertDeliveries, matchRoutes, subscriptionsFor } from "./route.ts";
 import { matchesPattern, patternSchema } from "../events/patterns.ts";
@@ -19,16 +19,24 @@ export const dlqReplaySchema = z.object({
   tenant: tenantSlugSchema.optional(),
   endpoint: z.string().max(100).optional(),
 }).strict()
-  .refine((r) => r.ids || r.all, { message: "give ids, or all: true (optionally with a tenant or an endpoint)", path: ["ids"] })
+  .refine((r) => r.ids || r.all, {
+    message: "give ids, or all: true (optionally with a tenant or an endpoint)",
+    path: ["ids"],
+  })
   .refine((r) => !(r.ids && r.all), { message: "give ids or all: true, not both", path: ["all"] });
 
 /** Replays open dead letters (by dead-letter id or delivery id, or all of a tenant/endpoint); returns how many. */
-export async function replayDeadLetters(sql: Sql, r: z.infer<typeof dlqReplaySchema>): Promise<number> {
+export async function replayDeadLetters(
+  sql: Sql,
+  r: z.infer<typeof dlqReplaySchema>,
+): Promise<number> {
   const [{ replayed }] = await sql<{ replayed: number }[]>`
     with picked as (
       update switchyard.dead_letters l set replayed_at = now()
       where l.replayed_at is null
-        ${r.ids ? sql`and (l.id = any(${r.ids}::text[]) or l.delivery_id = any(${r.ids}::text[]))` : sql``}
+        ${
+    r.ids ? sql`and (l.id = any(${r.ids}::text[]) or l.delivery_id = any(${r.ids}::text[]))` : sql``
+  }
         ${r.tenant ? sql`and l.tenant = ${r.tenant}` : sql``}
         ${r.endpoint ? sql`and l.endpoint_id = ${r.endpoint}` : sql``}
       returning l.delivery_id
@@ -41,7 +49,10 @@ export async function replayDeadLetters(sql: Sql, r: z.infer<typeof dlqReplaySch
   return replayed;
 }
 
-const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone" });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO-8601 date-time with a zone",
+});
 
 export const historyReplaySchema = z.object({
   tenant: tenantSlugSchema,
@@ -51,7 +62,10 @@ export const historyReplaySchema = z.object({
   endpoint: z.string().max(100).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(5000).default(1000),
-}).strict().refine((r) => !r.to || Date.parse(r.from) <= Date.parse(r.to), { message: "from must not be after to", path: ["from"] });
+}).strict().refine((r) => !r.to || Date.parse(r.from) <= Date.parse(r.to), {
+  message: "from must not be after to",
+  path: ["from"],
+});
 
 /**
  * One batch of a history replay: up to `limit` events (recorded in [from, to), oldest first) routed
@@ -61,9 +75,18 @@ export async function replayHistory(sql: Sql, r: z.infer<typeof historyReplaySch
   await getTenant(sql, r.tenant);
   if (r.endpoint) {
     const ep = await getEndpointRow(sql, r.endpoint);
-    if (ep.tenant !== r.tenant) throw new AppError("not_found", `endpoint ${r.endpoint} not found for tenant ${r.tenant}`);
+    if (ep.tenant !== r.tenant) {
+      throw new AppError("not_found", `endpoint ${r.endpoint} not found for tenant ${r.tenant}`);
+    }
   }
-  const scope = cursorScope({ tenant: r.tenant, from: r.from, to: r.to, type: r.type, endpoint: r.endpoint, what: "replay" });
+  const scope = cursorScope({
+    tenant: r.tenant,
+    from: r.from,
+    to: r.to,
+    type: r.type,
+    endpoint: r.endpoint,
+    what: "replay",
+  });
   const after = r.cursor ? decodeCursor(r.cursor, "list", scope) : 0;
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e

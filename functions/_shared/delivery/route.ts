@@ -37,7 +37,10 @@ export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]
     for (const s of byTenant.get(event.tenant) ?? []) {
       if (seen.has(s.endpointId) || !matchesPattern(s.pattern, event.type)) continue;
       // A dead letter's own event never goes back to the endpoint that failed it (no loops).
-      if (event.type.startsWith("delivery.") && (event.data as { endpointId?: string }).endpointId === s.endpointId) continue;
+      if (
+        event.type.startsWith("delivery.") &&
+        (event.data as { endpointId?: string }).endpointId === s.endpointId
+      ) continue;
       if (s.filter && !matchesFilter(s.filter, envelope ??= toEnvelope(event))) continue;
       seen.add(s.endpointId);
       routes.push({ event, endpointId: s.endpointId });
@@ -46,7 +49,11 @@ export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]
   return routes;
 }
 
-export async function subscriptionsFor(sql: Sql, tenants: string[], endpointId?: string): Promise<Subscription[]> {
+export async function subscriptionsFor(
+  sql: Sql,
+  tenants: string[],
+  endpointId?: string,
+): Promise<Subscription[]> {
   return await sql<Subscription[]>`
     select s.endpoint_id as "endpointId", s.tenant, s.pattern, s.filter
     from switchyard.subscriptions s join switchyard.endpoints ep on ep.id = s.endpoint_id
@@ -56,18 +63,26 @@ export async function subscriptionsFor(sql: Sql, tenants: string[], endpointId?:
 }
 
 /** Inserts `routes` as deliveries in one statement and wakes the workers; returns how many were new. */
-export async function insertDeliveries(sql: Sql, routes: Route[], opts: { replay?: boolean } = {}): Promise<number> {
+export async function insertDeliveries(
+  sql: Sql,
+  routes: Route[],
+  opts: { replay?: boolean } = {},
+): Promise<number> {
   if (routes.length === 0) return 0;
   const col = <T>(f: (r: Route) => T) => routes.map(f);
   const [{ n }] = await sql<{ n: number }[]>`
     with input as (
-      select * from unnest(${col((r) => r.event.tenant)}::text[], ${col((r) => r.endpointId)}::text[],
+      select * from unnest(${col((r) => r.event.tenant)}::text[], ${
+    col((r) => r.endpointId)
+  }::text[],
         ${col((r) => r.event.id)}::text[], ${col((r) => r.event.entity.type)}::text[],
         ${col((r) => r.event.entity.id)}::text[], ${col((r) => r.event.version)}::integer[])
         as i(tenant, endpoint_id, event_id, entity_type, entity_id, version)
     ), inserted as (
       insert into switchyard.deliveries (tenant, endpoint_id, event_id, entity_type, entity_id, version, replay)
-      select tenant, endpoint_id, event_id, entity_type, entity_id, version, ${opts.replay ?? false} from input
+      select tenant, endpoint_id, event_id, entity_type, entity_id, version, ${
+    opts.replay ?? false
+  } from input
       order by entity_type, entity_id, version
       on conflict (event_id, endpoint_id) where not replay do nothing
       returning 1

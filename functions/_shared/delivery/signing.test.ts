@@ -18,17 +18,36 @@ Deno.test("signatures verify with the official library, one per secret", async (
 Deno.test("the signature is HMAC-SHA256 over id.timestamp.body", async () => {
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   // Test vector from the Standard Webhooks specification.
-  const sig = await signatureHeader([secret], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, '{"test": 2432232314}');
+  const sig = await signatureHeader(
+    [secret],
+    "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    1614265330,
+    '{"test": 2432232314}',
+  );
   assert.equal(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
 });
 
 Deno.test("credentials round-trip encrypted, bound to their endpoint, and become headers", async () => {
   const key = btoa("k".repeat(32));
-  const sealed = await encryptCredentials(key, "ep_1", { type: "basic", username: "u", password: "p" });
+  const sealed = await encryptCredentials(key, "ep_1", {
+    type: "basic",
+    username: "u",
+    password: "p",
+  });
   assert.doesNotMatch(sealed, /"p"|username/);
-  assert.deepEqual(await decryptCredentials(key, "ep_1", sealed), { type: "basic", username: "u", password: "p" });
+  assert.deepEqual(await decryptCredentials(key, "ep_1", sealed), {
+    type: "basic",
+    username: "u",
+    password: "p",
+  });
   await assert.rejects(decryptCredentials(key, "ep_2", sealed));
-  assert.deepEqual(credentialHeaders({ type: "basic", username: "u", password: "p" }), { authorization: "Basic dTpw" });
-  assert.deepEqual(credentialHeaders({ type: "bearer", token: "t" }), { authorization: "Bearer t" });
-  assert.deepEqual(credentialHeaders({ type: "header", name: "X-Api-Key", value: "v" }), { "x-api-key": "v" });
+  assert.deepEqual(credentialHeaders({ type: "basic", username: "u", password: "p" }), {
+    authorization: "Basic dTpw",
+  });
+  assert.deepEqual(credentialHeaders({ type: "bearer", token: "t" }), {
+    authorization: "Bearer t",
+  });
+  assert.deepEqual(credentialHeaders({ type: "header", name: "X-Api-Key", value: "v" }), {
+    "x-api-key": "v",
+  });
 });

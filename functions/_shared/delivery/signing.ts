@@ -19,7 +19,12 @@ function keyFor(secret: string): Promise<CryptoKey> {
 }
 
 /** The `webhook-signature` value: one `v1,…` per secret, space-separated. */
-export async function signatureHeader(secrets: string[], id: string, timestampSeconds: number, body: string): Promise<string> {
+export async function signatureHeader(
+  secrets: string[],
+  id: string,
+  timestampSeconds: number,
+  body: string,
+): Promise<string> {
   const content = new TextEncoder().encode(`${id}.${timestampSeconds}.${body}`);
   const signatures = await Promise.all(secrets.map(async (s) => {
     const mac = await crypto.subtle.sign("HMAC", await keyFor(s), content);
@@ -29,7 +34,12 @@ export async function signatureHeader(secrets: string[], id: string, timestampSe
 }
 
 /** The three Standard Webhooks headers for one try. */
-export async function webhookHeaders(secrets: string[], id: string, nowMs: number, body: string): Promise<Record<string, string>> {
+export async function webhookHeaders(
+  secrets: string[],
+  id: string,
+  nowMs: number,
+  body: string,
+): Promise<Record<string, string>> {
   const timestamp = Math.floor(nowMs / 1000);
   return {
     "webhook-id": id,

@@ -3,7 +3,15 @@
  * it to a URL, after DNS resolution for names, at registration and again before each send.
  */
 export type AddressClass =
-  | "public" | "loopback" | "private" | "link-local" | "metadata" | "unspecified" | "multicast" | "reserved" | "invalid";
+  | "public"
+  | "loopback"
+  | "private"
+  | "link-local"
+  | "metadata"
+  | "unspecified"
+  | "multicast"
+  | "reserved"
+  | "invalid";
 
 export function parseIPv4(text: string): number[] | null {
   const parts = text.split(".");
@@ -19,7 +27,8 @@ export function parseIPv6(text: string): number[] | null {
   if (dotted) {
     const v4 = parseIPv4(dotted[1]);
     if (!v4) return null;
-    s = s.slice(0, -dotted[1].length) + `${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
+    s = s.slice(0, -dotted[1].length) +
+      `${((v4[0] << 8) | v4[1]).toString(16)}:${((v4[2] << 8) | v4[3]).toString(16)}`;
   }
   const halves = s.split("::");
   if (halves.length > 2) return null;
@@ -72,9 +81,13 @@ function classifyV6(g: number[]): AddressClass {
   // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::/96) carry an IPv4 target.
   if (zeroPrefix(5) && g[5] === 0xffff) return classifyV4(tailV4);
   if (zeroPrefix(6)) return classifyV4(tailV4);
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return classifyV4(tailV4);
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) {
+    return classifyV4(tailV4);
+  }
   if (g[0] === 0x2002) return classifyV4([g[1] >> 8, g[1] & 255, g[2] >> 8, g[2] & 255]);
-  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return "metadata";
+  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) {
+    return "metadata";
+  }
   if ((g[0] & 0xfe00) === 0xfc00) return "private";
   if ((g[0] & 0xffc0) === 0xfe80) return "link-local";
   if ((g[0] & 0xffc0) === 0xfec0) return "private";
@@ -96,7 +109,10 @@ export type Resolver = (host: string) => Promise<string[]>;
 
 /** A and AAAA records through Deno.resolveDns; a name that resolves to nothing is an error. */
 export const dnsResolver: Resolver = async (host) => {
-  const results = await Promise.allSettled([Deno.resolveDns(host, "A"), Deno.resolveDns(host, "AAAA")]);
+  const results = await Promise.allSettled([
+    Deno.resolveDns(host, "A"),
+    Deno.resolveDns(host, "AAAA"),
+  ]);
   const addresses = results.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
   if (addresses.length === 0) throw new Error(`${host} does not resolve`);
   return addresses;
@@ -108,19 +124,28 @@ export interface TargetCheck {
 }
 
 /** Refuses non-http(s) URLs, and hosts that are or resolve to anything but public addresses. */
-export async function checkTarget(url: string, opts: { allowPrivate: boolean; resolve?: Resolver }): Promise<TargetCheck> {
+export async function checkTarget(
+  url: string,
+  opts: { allowPrivate: boolean; resolve?: Resolver },
+): Promise<TargetCheck> {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
     return { ok: false, reason: "not a valid URL" };
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") return { ok: false, reason: "must be http:// or https://" };
-  if (u.username || u.password) return { ok: false, reason: "must not carry user:password; use credentials" };
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    return { ok: false, reason: "must be http:// or https://" };
+  }
+  if (u.username || u.password) {
+    return { ok: false, reason: "must not carry user:password; use credentials" };
+  }
   if (opts.allowPrivate) return { ok: true };
   const host = u.hostname.replace(/^\[|\]$/g, "");
   const literal = parseIPv4(host) || host.includes(":");
-  if (!literal && (host === "localhost" || host.endsWith(".localhost"))) return { ok: false, reason: `${host} is a loopback name` };
+  if (!literal && (host === "localhost" || host.endsWith(".localhost"))) {
+    return { ok: false, reason: `${host} is a loopback name` };
+  }
   let addresses: string[];
   try {
     addresses = literal ? [host] : await (opts.resolve ?? dnsResolver)(host);
@@ -129,7 +154,12 @@ export async function checkTarget(url: string, opts: { allowPrivate: boolean; re
   }
   for (const a of addresses) {
     const cls = classifyAddress(a);
-    if (cls !== "public") return { ok: false, reason: `${host} ${literal ? "is" : `resolves to ${a}, which is`} a ${cls} address` };
+    if (cls !== "public") {
+      return {
+        ok: false,
+        reason: `${host} ${literal ? "is" : `resolves to ${a}, which is`} a ${cls} address`,
+      };
+    }
   }
   return { ok: true };
 }

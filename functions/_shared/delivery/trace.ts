@@ -20,7 +20,11 @@ export interface DeliverySummary {
 }
 
 /** Deliveries of each event id, keyed by event id; one query for the whole page. */
-export async function deliveriesForEvents(sql: Sql, tenant: string, eventIds: string[]): Promise<Map<string, DeliverySummary[]>> {
+export async function deliveriesForEvents(
+  sql: Sql,
+  tenant: string,
+  eventIds: string[],
+): Promise<Map<string, DeliverySummary[]>> {
   const out = new Map<string, DeliverySummary[]>();
   if (eventIds.length === 0) return out;
   const rows = await sql<(DeliverySummary & { eventId: string })[]>`

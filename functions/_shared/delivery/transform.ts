@@ -10,7 +10,20 @@
 import { z } from "zod";
 import { getPath, isValidPath } from "./paths.ts";
 
-export const formats = ["upper", "lower", "trim", "string", "number", "integer", "fixed2", "date", "datetime", "unix", "json", "boolean"] as const;
+export const formats = [
+  "upper",
+  "lower",
+  "trim",
+  "string",
+  "number",
+  "integer",
+  "fixed2",
+  "date",
+  "datetime",
+  "unix",
+  "json",
+  "boolean",
+] as const;
 export type Format = typeof formats[number];
 
 const httpMethods = ["POST", "PUT", "PATCH", "DELETE", "GET"] as const;
@@ -47,7 +60,9 @@ export function templateProblems(template: unknown): string[] {
   const problems: string[] = [];
   const checkRef = (path: string, format: string | undefined) => {
     if (!isValidPath(path)) problems.push(`bad path "${path}"`);
-    if (format !== undefined && !(formats as readonly string[]).includes(format)) problems.push(`unknown format "${format}"`);
+    if (format !== undefined && !(formats as readonly string[]).includes(format)) {
+      problems.push(`unknown format "${format}"`);
+    }
   };
   const walk = (node: unknown) => {
     if (typeof node === "string") {
@@ -72,17 +87,28 @@ export function templateProblems(template: unknown): string[] {
 export function applyFormat(value: unknown, format: Format | undefined): unknown {
   if (format === undefined || value === undefined) return value;
   switch (format) {
-    case "upper": return String(value ?? "").toUpperCase();
-    case "lower": return String(value ?? "").toLowerCase();
-    case "trim": return String(value ?? "").trim();
-    case "string": return typeof value === "object" ? JSON.stringify(value) : String(value);
-    case "number": return value === null || value === "" ? null : Number(value);
-    case "integer": return value === null || value === "" ? null : Math.trunc(Number(value));
-    case "fixed2": return Number(value).toFixed(2);
-    case "boolean": return value === true || value === "true" || value === 1 || value === "1";
-    case "json": return JSON.stringify(value);
-    case "date": return toDate(value)?.toISOString().slice(0, 10) ?? null;
-    case "datetime": return toDate(value)?.toISOString() ?? null;
+    case "upper":
+      return String(value ?? "").toUpperCase();
+    case "lower":
+      return String(value ?? "").toLowerCase();
+    case "trim":
+      return String(value ?? "").trim();
+    case "string":
+      return typeof value === "object" ? JSON.stringify(value) : String(value);
+    case "number":
+      return value === null || value === "" ? null : Number(value);
+    case "integer":
+      return value === null || value === "" ? null : Math.trunc(Number(value));
+    case "fixed2":
+      return Number(value).toFixed(2);
+    case "boolean":
+      return value === true || value === "true" || value === 1 || value === "1";
+    case "json":
+      return JSON.stringify(value);
+    case "date":
+      return toDate(value)?.toISOString().slice(0, 10) ?? null;
+    case "datetime":
+      return toDate(value)?.toISOString() ?? null;
     case "unix": {
       const d = toDate(value);
       return d ? Math.floor(d.getTime() / 1000) : null;
@@ -100,7 +126,9 @@ function lookup(source: unknown, path: string, format?: string): unknown {
   return applyFormat(getPath(source, path.trim()), format as Format | undefined);
 }
 
-const asText = (v: unknown) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
+const asText = (
+  v: unknown,
+) => (v === undefined || v === null ? "" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
 /** Renders a JSON template against `source` (the event envelope). */
 export function render(template: unknown, source: unknown): unknown {
@@ -123,10 +151,20 @@ export function render(template: unknown, source: unknown): unknown {
 }
 
 /** Interpolates `{{…}}` placeholders into text; `escape` is applied to each inserted value. */
-export function renderText(template: string, source: unknown, escape: (s: string) => string = (s) => s): string {
-  return template.replace(placeholder, (_m, path: string, format?: string) => escape(asText(lookup(source, path, format))));
+export function renderText(
+  template: string,
+  source: unknown,
+  escape: (s: string) => string = (s) => s,
+): string {
+  return template.replace(
+    placeholder,
+    (_m, path: string, format?: string) => escape(asText(lookup(source, path, format))),
+  );
 }
 
 export function xmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]!,
+  );
 }

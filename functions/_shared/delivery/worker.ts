@@ -6,14 +6,20 @@
  */
 import type { AppContext } from "../context.ts";
 import { BreakerOpenError, CircuitBreaker } from "../breaker.ts";
-import { rowToEvent, type LoggedEvent } from "../events/envelope.ts";
+import { type LoggedEvent, rowToEvent } from "../events/envelope.ts";
 import { appendEvents } from "../events/append.ts";
 import { invalidateTraces } from "../events/trace.ts";
 import { randomToken } from "../secrets.ts";
 import { connectorFor, type SendResult } from "./connector.ts";
 import { toDeliveryEndpoint } from "./endpoint-schema.ts";
 import { afterFailure, defaultRetrySchedule } from "./backoff.ts";
-import { type Claimed, claimDeliveries, nextDueInMs, type Outcome, recordOutcomes } from "./claim.ts";
+import {
+  claimDeliveries,
+  type Claimed,
+  nextDueInMs,
+  type Outcome,
+  recordOutcomes,
+} from "./claim.ts";
 import { excerptBytes } from "./outbound.ts";
 
 export interface WorkerOptions {
@@ -56,8 +62,14 @@ export class DeliveryWorker {
 
   constructor(readonly ctx: AppContext, opts: WorkerOptions = {}) {
     this.#opts = {
-      batchSize: 100, maxInFlight: 128, leaseMarginMs: 15_000, breakerFailures: 5, breakerOpenMs: 10_000,
-      maxFailureStreak: 50, maxFailingMs: 24 * 3_600_000, ...opts,
+      batchSize: 100,
+      maxInFlight: 128,
+      leaseMarginMs: 15_000,
+      breakerFailures: 5,
+      breakerOpenMs: 10_000,
+      maxFailureStreak: 50,
+      maxFailingMs: 24 * 3_600_000,
+      ...opts,
     };
     this.#rearm();
   }
@@ -100,13 +112,18 @@ export class DeliveryWorker {
         this.#wantClaim = false;
         const lease = `${this.id}.${randomToken(8)}`;
         const claimed = await claimDeliveries(this.ctx.sql, {
-          limit, lease, paused: this.#paused(), leaseMarginMs: this.#opts.leaseMarginMs,
+          limit,
+          lease,
+          paused: this.#paused(),
+          leaseMarginMs: this.#opts.leaseMarginMs,
         });
         for (const c of claimed) {
           const p: Promise<void> = this.#process(c, lease).then((pending) => {
             buffer.push(pending);
             // Small batches flush at once: latency matters more than round trips when traffic is light.
-            if (buffer.length >= batchSize || inFlight.size <= 1 || buffer.length >= inFlight.size) flush();
+            if (
+              buffer.length >= batchSize || inFlight.size <= 1 || buffer.length >= inFlight.size
+            ) flush();
           }).finally(() => {
             inFlight.delete(p);
             this.#pulse();
@@ -153,7 +170,8 @@ export class DeliveryWorker {
         failureThreshold: this.#opts.breakerFailures,
         openMs: this.#opts.breakerOpenMs,
         clock: this.ctx.clock,
-        onStateChange: (state, name) => this.ctx.log.warn("delivery circuit breaker changed state", { breaker: name, state }),
+        onStateChange: (state, name) =>
+          this.ctx.log.warn("delivery circuit breaker changed state", { breaker: name, state }),
       });
       this.#breakers.set(endpointId, b);
     }
@@ -162,63 +180,128 @@ export class DeliveryWorker {
 
   async #process(c: Claimed, lease: string): Promise<Pending> {
     const event = rowToEvent(c.event);
-    const pending = (outcome: Omit<Outcome, "id" | "lease">): Pending => ({ outcome: { id: c.id, lease, ...outcome }, event, endpointId: c.endpoint_id });
+    const pending = (outcome: Omit<Outcome, "id" | "lease">): Pending => ({
+      outcome: { id: c.id, lease, ...outcome },
+      event,
+      endpointId: c.endpoint_id,
+    });
     const breaker = this.#breaker(c.endpoint_id);
-    if (breaker.state === "open") return pending({ kind: "release", delay_ms: Math.max(100, breaker.retryAfterMs()) });
+    if (breaker.state === "open") {
+      return pending({ kind: "release", delay_ms: Math.max(100, breaker.retryAfterMs()) });
+    }
     const limit = c.endpoint.rate_limit_per_second;
     if (limit) {
-      const r = await this.ctx.store.rateLimit(`${c.tenant}:delivery-rate:${c.endpoint_id}`, limit, 1_000).catch(() => null);
-      if (r && !r.success) return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
+      const r = await this.ctx.store.rateLimit(
+        `${c.tenant}:delivery-rate:${c.endpoint_id}`,
+        limit,
+        1_000,
+      ).catch(() => null);
+      if (r && !r.success) {
+        return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
+      }
     }
     let result: SendResult;
     try {
       const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
       const connector = connectorFor(endpoint.kind);
-      if (!connector) throw new SendFailed({ ok: false, latencyMs: 0, error: `no connector is registered for ${endpoint.kind} endpoints` });
-      const delivery = { id: c.id, tenant: c.tenant, endpointId: c.endpoint_id, eventId: c.event_id, attempt: c.tries + 1, replay: c.replay };
+      if (!connector) {
+        throw new SendFailed({
+          ok: false,
+          latencyMs: 0,
+          error: `no connector is registered for ${endpoint.kind} endpoints`,
+        });
+      }
+      const delivery = {
+        id: c.id,
+        tenant: c.tenant,
+        endpointId: c.endpoint_id,
+        eventId: c.event_id,
+        attempt: c.tries + 1,
+        replay: c.replay,
+      };
       result = await breaker.run(async () => {
         const r = await connector.send(this.ctx, delivery, endpoint, event);
         if (!r.ok) throw new SendFailed(r);
         return r;
       }, (err) => !(err instanceof SendFailed && (err.result.permanent || err.result.deferred)));
     } catch (err) {
-      if (err instanceof BreakerOpenError) return pending({ kind: "release", delay_ms: Math.max(100, err.retryAfterMs) });
+      if (err instanceof BreakerOpenError) {
+        return pending({ kind: "release", delay_ms: Math.max(100, err.retryAfterMs) });
+      }
       // Queued, not failed: flow control (e.g. Telegram's per-chat pace) hands it back for later.
       if (err instanceof SendFailed && err.result.deferred) {
-        return pending({ kind: "release", delay_ms: Math.max(20, err.result.retryAfterMs ?? 1_000) });
+        return pending({
+          kind: "release",
+          delay_ms: Math.max(20, err.result.retryAfterMs ?? 1_000),
+        });
       }
-      result = err instanceof SendFailed ? err.result : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
+      result = err instanceof SendFailed
+        ? err.result
+        : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
     }
     const attempt = {
-      ok: result.ok, status: result.status ?? null, latency_ms: Math.round(result.latencyMs),
-      error: clean(result.error ?? null, 1000), excerpt: clean(result.responseExcerpt ?? null, excerptBytes),
+      ok: result.ok,
+      status: result.status ?? null,
+      latency_ms: Math.round(result.latencyMs),
+      error: clean(result.error ?? null, 1000),
+      excerpt: clean(result.responseExcerpt ?? null, excerptBytes),
     };
     if (result.ok) return pending({ kind: "delivered", ...attempt });
-    const step = afterFailure(c.tries + 1, c.endpoint.retry_schedule ?? defaultRetrySchedule, result);
-    return pending(step.kind === "dead" ? { kind: "dead", ...attempt } : { kind: "retry", delay_ms: step.delayMs, ...attempt });
+    const step = afterFailure(
+      c.tries + 1,
+      c.endpoint.retry_schedule ?? defaultRetrySchedule,
+      result,
+    );
+    return pending(
+      step.kind === "dead"
+        ? { kind: "dead", ...attempt }
+        : { kind: "retry", delay_ms: step.delayMs, ...attempt },
+    );
   }
 
   async #record(batch: Pending[]) {
     const outcomes = batch.map((p) => p.outcome);
     const byId = new Map(batch.map((p) => [p.outcome.id, p]));
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       try {
         const recorded = await this.ctx.sql.begin(async (tx) => {
-          const rows = await recordOutcomes(tx as never, outcomes, { maxStreak: this.#opts.maxFailureStreak, maxFailingMs: this.#opts.maxFailingMs });
+          const rows = await recordOutcomes(tx as never, outcomes, {
+            maxStreak: this.#opts.maxFailureStreak,
+            maxFailingMs: this.#opts.maxFailingMs,
+          });
           const dead = rows.filter((r) => r.kind === "dead");
-          await appendEvents(tx, dead.map((d) => {
-            const { event } = byId.get(d.id!)!;
-            return {
-              tenant: d.tenant, type: "delivery.dead", entity: event.entity,
-              causationId: event.id, correlationId: event.correlationId, dedupKey: `delivery.dead:${d.dead_letter_id}`,
-              data: { deliveryId: d.id, endpointId: d.endpoint_id, eventId: d.event_id, eventType: event.type, deadLetterId: d.dead_letter_id, tries: d.tries, reason: d.reason },
-              metadata: { source: "delivery" },
-            };
-          }));
+          await appendEvents(
+            tx,
+            dead.map((d) => {
+              const { event } = byId.get(d.id!)!;
+              return {
+                tenant: d.tenant,
+                type: "delivery.dead",
+                entity: event.entity,
+                causationId: event.id,
+                correlationId: event.correlationId,
+                dedupKey: `delivery.dead:${d.dead_letter_id}`,
+                data: {
+                  deliveryId: d.id,
+                  endpointId: d.endpoint_id,
+                  eventId: d.event_id,
+                  eventType: event.type,
+                  deadLetterId: d.dead_letter_id,
+                  tries: d.tries,
+                  reason: d.reason,
+                },
+                metadata: { source: "delivery" },
+              };
+            }),
+          );
           return rows;
         });
         for (const r of recorded.filter((r) => r.kind === "disabled")) {
-          this.ctx.log.warn("endpoint disabled after a failure streak", { endpoint: r.endpoint_id, tenant: r.tenant, reason: r.reason });
+          this.ctx.log.warn("endpoint disabled after a failure streak", {
+            endpoint: r.endpoint_id,
+            tenant: r.tenant,
+            reason: r.reason,
+          });
         }
         break;
       } catch (err) {
@@ -230,7 +313,11 @@ export class DeliveryWorker {
       }
     }
     const entities = batch.filter((p) => p.outcome.kind !== "release")
-      .map((p) => ({ tenant: p.event.tenant, entityType: p.event.entity.type, entityId: p.event.entity.id }));
+      .map((p) => ({
+        tenant: p.event.tenant,
+        entityType: p.event.entity.type,
+        entityId: p.event.entity.id,
+      }));
     void invalidateTraces(this.ctx, entities);
   }
 }

@@ -9,7 +9,9 @@ import type { Db as Sql } from "./db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import type { KeyLookup } from "./types.ts";
 
-const money = z.union([z.number(), z.string()]).transform((v) => Number(v)).pipe(z.number().finite());
+const money = z.union([z.number(), z.string()]).transform((v) => Number(v)).pipe(
+  z.number().finite(),
+);
 const timestamp = z.string().transform((v, c) => {
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) {
@@ -43,7 +45,10 @@ export type CustomerRow = z.infer<typeof customerRow>;
 export type AccountRow = z.infer<typeof accountRow>;
 export type BalanceRow = z.infer<typeof balanceRow>;
 
-const capture = z.object({ new: z.record(z.string(), z.unknown()).optional(), old: z.record(z.string(), z.unknown()).optional() });
+const capture = z.object({
+  new: z.record(z.string(), z.unknown()).optional(),
+  old: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** The row after the change (null when deleted); throws when the event is not a capture of `schema`. */
 export function rowAfter<T extends z.ZodType>(event: LoggedEvent, schema: T): z.infer<T> | null {
@@ -56,7 +61,9 @@ export function rowAfter<T extends z.ZodType>(event: LoggedEvent, schema: T): z.
 /** The customer an account event names, after and before the change. */
 export function accountOwners(event: LoggedEvent): string[] {
   const data = event.data as { new?: { customer_id?: unknown }; old?: { customer_id?: unknown } };
-  const ids = [data.new?.customer_id, data.old?.customer_id].filter((v): v is string => typeof v === "string");
+  const ids = [data.new?.customer_id, data.old?.customer_id].filter((v): v is string =>
+    typeof v === "string"
+  );
   return [...new Set(ids)];
 }
 
@@ -65,7 +72,11 @@ export function accountOwners(event: LoggedEvent): string[] {
  * else from `bank.accounts` in one query; a balance whose account is gone keys nowhere (the
  * account's own deletion already removed it from the customer's DTO).
  */
-export async function balanceOwners(sql: Sql, tenant: string, events: LoggedEvent[]): Promise<KeyLookup> {
+export async function balanceOwners(
+  sql: Sql,
+  tenant: string,
+  events: LoggedEvent[],
+): Promise<KeyLookup> {
   const owners = new Map<string, string>();
   const unknown = new Set<string>();
   for (const e of events) {
@@ -90,7 +101,12 @@ export async function balanceOwners(sql: Sql, tenant: string, events: LoggedEven
  * The shape of a customer-keyed source query: the customer row and `accounts`, a lateral subquery
  * over `c` answering `list` (jsonb array) and `refs` (the source entities it read).
  */
-export function customerSource(sql: Sql, tenant: string, keys: string[], accounts: postgres.PendingQuery<postgres.Row[]>) {
+export function customerSource(
+  sql: Sql,
+  tenant: string,
+  keys: string[],
+  accounts: postgres.PendingQuery<postgres.Row[]>,
+) {
   return sql`
     select c.customer_id as key,
       jsonb_build_object('customer', to_jsonb(c), 'accounts', coalesce(acc.list, '[]'::jsonb)) as rows,
@@ -101,7 +117,12 @@ export function customerSource(sql: Sql, tenant: string, keys: string[], account
 }
 
 /** Customers in key order after `after`: every DTO keyed by customer walks these on rebuild. */
-export async function listCustomers(sql: Sql, tenant: string, after: string | null, limit: number): Promise<string[]> {
+export async function listCustomers(
+  sql: Sql,
+  tenant: string,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
   const rows = await sql<{ customer_id: string }[]>`
     select customer_id from bank.customers
     where tenant_id = ${tenant} and (${after}::text is null or customer_id > ${after})
@@ -110,7 +131,9 @@ export async function listCustomers(sql: Sql, tenant: string, after: string | nu
 }
 
 export async function countCustomers(sql: Sql, tenant: string): Promise<number> {
-  const [row] = await sql<{ n: number }[]>`select count(*)::int as n from bank.customers where tenant_id = ${tenant}`;
+  const [row] = await sql<
+    { n: number }[]
+  >`select count(*)::int as n from bank.customers where tenant_id = ${tenant}`;
   return row.n;
 }
 

@@ -34,7 +34,8 @@ export function groupByKey(
   return [...groups.values()];
 }
 
-export const entityRef = (e: { entity: { type: string; id: string } }) => `${e.entity.type}:${e.entity.id}`;
+export const entityRef = (e: { entity: { type: string; id: string } }) =>
+  `${e.entity.type}:${e.entity.id}`;
 
 /** A jump in an entity's versions; only a gap if a skipped version was an event this DTO needs. */
 export interface Jump {
@@ -59,7 +60,13 @@ export class ReducerError extends Error {
 }
 
 /** One reduce pass over a key's events, on top of the stored state and its applied versions. */
-export function fold(def: AnyDtoDefinition, key: string, state: DtoData | null, applied: Applied, events: LoggedEvent[]): Folded {
+export function fold(
+  def: AnyDtoDefinition,
+  key: string,
+  state: DtoData | null,
+  applied: Applied,
+  events: LoggedEvent[],
+): Folded {
   const next: Applied = { ...applied };
   const jumps: Jump[] = [];
   let count = 0;

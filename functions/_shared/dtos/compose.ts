@@ -10,7 +10,9 @@ export type { ComposeResult } from "./composer.ts";
  * coalescing saves, never for production.
  */
 export async function composeDtos(
-  ctx: AppContext, events: LoggedEvent[], opts: ComposeOptions & { coalesce?: boolean } = {},
+  ctx: AppContext,
+  events: LoggedEvent[],
+  opts: ComposeOptions & { coalesce?: boolean } = {},
 ): Promise<ComposeResult> {
   if (opts.coalesce !== false) return await composeBatch(ctx, events, opts);
   const total: ComposeResult = { events: 0, keys: 0, writes: 0, failed: 0, conciliated: 0 };

@@ -6,14 +6,22 @@
 import type { AppContext } from "../context.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
-import { entityRef, type Folded, fold, groupByKey, type KeyGroup, ReducerError, versionOf } from "./coalesce.ts";
+import {
+  entityRef,
+  fold,
+  type Folded,
+  groupByKey,
+  type KeyGroup,
+  ReducerError,
+  versionOf,
+} from "./coalesce.ts";
 import { CONCILIATIONS_CHANNEL, openConciliations } from "./conciliations.ts";
 import { conciliateNow } from "./conciliator.ts";
 import { dtoFailed, dtoUpdated } from "./events.ts";
 import { type JumpCheck, realGaps } from "./gaps.ts";
 import { type ConciliationPolicy, defaultPolicy, deferredDelayMs } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
-import { feeds, likePatterns, registry as defaultRegistry, type Registry } from "./registry.ts";
+import { feeds, likePatterns, type Registry, registry as defaultRegistry } from "./registry.ts";
 import { lockKeys, readSnapshots, refId, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
 import type { FailureReason, KeyLookup } from "./types.ts";
 
@@ -41,25 +49,45 @@ interface Failure {
 
 const noLookup: KeyLookup = new Map();
 
-async function keyLookups(ctx: AppContext, registry: Registry, events: LoggedEvent[]): Promise<Map<string, KeyLookup>> {
+async function keyLookups(
+  ctx: AppContext,
+  registry: Registry,
+  events: LoggedEvent[],
+): Promise<Map<string, KeyLookup>> {
   const work: Promise<[string, KeyLookup]>[] = [];
   for (const tenant of new Set(events.map((e) => e.tenant))) {
     for (const def of registry.values()) {
       const mine = events.filter((e) => e.tenant === tenant && feeds(def, e.type));
-      if (def.lookup && mine.length > 0) work.push(def.lookup(ctx.sql, tenant, mine).then((l) => [`${tenant}\u0000${def.name}`, l]));
+      if (def.lookup && mine.length > 0) {
+        work.push(def.lookup(ctx.sql, tenant, mine).then((l) => [`${tenant}\u0000${def.name}`, l]));
+      }
     }
   }
   return new Map(await Promise.all(work));
 }
 
-export async function composeBatch(ctx: AppContext, batch: LoggedEvent[], opts: ComposeOptions = {}): Promise<ComposeResult> {
+export async function composeBatch(
+  ctx: AppContext,
+  batch: LoggedEvent[],
+  opts: ComposeOptions = {},
+): Promise<ComposeResult> {
   const registry = opts.registry ?? defaultRegistry;
   const policy = opts.policy ?? defaultPolicy;
   const events = batch.filter((e) => [...registry.values()].some((d) => feeds(d, e.type)));
-  const result: ComposeResult = { events: events.length, keys: 0, writes: 0, failed: 0, conciliated: 0 };
+  const result: ComposeResult = {
+    events: events.length,
+    keys: 0,
+    writes: 0,
+    failed: 0,
+    conciliated: 0,
+  };
   if (events.length === 0) return result;
   const lookups = await keyLookups(ctx, registry, events);
-  const groups = groupByKey(events, registry, (def, e) => def.keysOf(e, lookups.get(`${e.tenant}\u0000${def.name}`) ?? noLookup));
+  const groups = groupByKey(
+    events,
+    registry,
+    (def, e) => def.keysOf(e, lookups.get(`${e.tenant}\u0000${def.name}`) ?? noLookup),
+  );
   result.keys = groups.length;
   if (groups.length === 0) return result;
 
@@ -87,13 +115,23 @@ export async function composeBatch(ctx: AppContext, batch: LoggedEvent[], opts: 
       const { group, ref, after, before } = checks[idx];
       if (!folded.delete(group)) continue;
       const cause = group.events.find((e) => entityRef(e) === ref && e.version === before) ?? null;
-      failures.push({ group, reason: "gap", detail: `${ref} jumped from version ${after} to ${before}`, cause });
+      failures.push({
+        group,
+        reason: "gap",
+        detail: `${ref} jumped from version ${after} to ${before}`,
+        cause,
+      });
     }
 
     const changed = [...folded].filter(([, f]) => f.count > 0);
     const writes: SnapshotWrite[] = changed.map(([g, f]) => ({
-      tenant: g.tenant, type: g.def.name, key: g.key, version: versionOf(f.applied), data: f.state,
-      applied: f.applied, lastEventId: f.last?.id ?? null,
+      tenant: g.tenant,
+      type: g.def.name,
+      key: g.key,
+      version: versionOf(f.applied),
+      data: f.state,
+      applied: f.applied,
+      lastEventId: f.last?.id ?? null,
     }));
     const written = await writeSnapshots(tx, writes);
     result.writes = written.length;
@@ -102,13 +140,21 @@ export async function composeBatch(ctx: AppContext, batch: LoggedEvent[], opts: 
       const w = byRef.get(refId({ tenant: g.tenant, type: g.def.name, key: g.key }));
       return w ? [{ g, f, w }] : [];
     });
-    const outcomes = await writePrimary(ctx, landed.map(({ w }) => ({ ...w, value: { updatedAt: w.updatedAt, data: w.data } })));
+    const outcomes = await writePrimary(
+      ctx,
+      landed.map(({ w }) => ({ ...w, value: { updatedAt: w.updatedAt, data: w.data } })),
+    );
 
     const appended: NewEvent[] = [];
     landed.forEach(({ g, f }, i) => {
       const outcome = outcomes[i];
       if (outcome instanceof Error) {
-        failures.push({ group: g, reason: "store_error", detail: `primary store: ${outcome.message}`, cause: f.last });
+        failures.push({
+          group: g,
+          reason: "store_error",
+          detail: `primary store: ${outcome.message}`,
+          cause: f.last,
+        });
       } else {
         appended.push(dtoUpdated(g, versionOf(f.applied), f.last, f.count, "composer"));
       }
@@ -117,10 +163,18 @@ export async function composeBatch(ctx: AppContext, batch: LoggedEvent[], opts: 
     const ids = await appendEvents(tx, [...appended, ...failedEvents]);
     if (failures.length > 0) {
       const retryAt = new Date(ctx.clock.now() + deferredDelayMs(1, policy));
-      await openConciliations(tx, failures.map((f, i) => ({
-        tenant: f.group.tenant, type: f.group.def.name, key: f.group.key, reason: f.reason, error: f.detail,
-        failedEventId: ids[appended.length + i].id, nextAttemptAt: retryAt,
-      })));
+      await openConciliations(
+        tx,
+        failures.map((f, i) => ({
+          tenant: f.group.tenant,
+          type: f.group.def.name,
+          key: f.group.key,
+          reason: f.reason,
+          error: f.detail,
+          failedEventId: ids[appended.length + i].id,
+          nextAttemptAt: retryAt,
+        })),
+      );
       await tx`select pg_notify(${CONCILIATIONS_CHANNEL}, '')`;
     }
   });
@@ -128,13 +182,24 @@ export async function composeBatch(ctx: AppContext, batch: LoggedEvent[], opts: 
   result.failed = failures.length;
   if (failures.length > 0) {
     ctx.log.warn("dto composition failed; conciliating", {
-      failures: failures.map((f) => ({ tenant: f.group.tenant, dtoType: f.group.def.name, key: f.group.key, reason: f.reason })),
+      failures: failures.map((f) => ({
+        tenant: f.group.tenant,
+        dtoType: f.group.def.name,
+        key: f.group.key,
+        reason: f.reason,
+      })),
     });
     // With the fast store's breaker open, immediate tries cannot succeed: leave those to the deferred ones.
     const storeDown = ctx.breakers.store.state !== "closed";
     const retryNow = failures.filter((f) => !(storeDown && f.reason === "store_error"));
-    const unique = new Map(retryNow.map((f) => [`${f.group.tenant}\u0000${f.group.def.name}\u0000${f.group.key}`, f.group]));
-    const outcomes = await Promise.all([...unique.values()].map((g) => conciliateNow(ctx, g.def, g.tenant, g.key, policy)));
+    const unique = new Map(
+      retryNow.map((
+        f,
+      ) => [`${f.group.tenant}\u0000${f.group.def.name}\u0000${f.group.key}`, f.group]),
+    );
+    const outcomes = await Promise.all(
+      [...unique.values()].map((g) => conciliateNow(ctx, g.def, g.tenant, g.key, policy)),
+    );
     result.conciliated = outcomes.filter((o) => o === "conciliated").length;
   }
   return result;

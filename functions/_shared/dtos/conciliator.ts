@@ -8,12 +8,19 @@ import { appendEvents, type NewEvent } from "../events/append.ts";
 import { mergeApplied, versionOf } from "./coalesce.ts";
 import { claimDue, recordFailedAttempt, resolveConciliations } from "./conciliations.ts";
 import { dtoConciliated, dtoConciliationExhausted, dtoUpdated } from "./events.ts";
-import { defaultPolicy, type ConciliationPolicy, nextAttemptDelay } from "./policy.ts";
+import { type ConciliationPolicy, defaultPolicy, nextAttemptDelay } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
-import { registry as defaultRegistry, type Registry } from "./registry.ts";
-import { type KeyRef, lockKeys, readSnapshots, refId, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
+import { type Registry, registry as defaultRegistry } from "./registry.ts";
+import {
+  type KeyRef,
+  lockKeys,
+  readSnapshots,
+  refId,
+  type SnapshotWrite,
+  writeSnapshots,
+} from "./snapshots.ts";
 import { runSource } from "./source.ts";
-import type { Applied, AnyDtoDefinition, Dto } from "./types.ts";
+import type { AnyDtoDefinition, Applied, Dto } from "./types.ts";
 
 export type Via = "conciliation" | "rebuild" | "read";
 
@@ -24,14 +31,20 @@ export interface Materialized {
   wrote: boolean;
 }
 
-const pick = (from: Applied, refs: string[]) => Object.fromEntries(refs.filter((r) => r in from).map((r) => [r, from[r]]));
+const pick = (from: Applied, refs: string[]) =>
+  Object.fromEntries(refs.filter((r) => r in from).map((r) => [r, from[r]]));
 
 /**
  * Computes `keys` from the source and writes both stores in one transaction. The primary must
  * take the write too (else everything rolls back) except on the read path, where it is a cache fill.
  */
 export function materialize(
-  ctx: AppContext, def: AnyDtoDefinition, tenant: string, keys: string[], via: Via, tries = 1,
+  ctx: AppContext,
+  def: AnyDtoDefinition,
+  tenant: string,
+  keys: string[],
+  via: Via,
+  tries = 1,
 ): Promise<Materialized[]> {
   return ctx.sql.begin(async (tx) => {
     const refs: KeyRef[] = keys.map((key) => ({ tenant, type: def.name, key }));
@@ -40,7 +53,10 @@ export function materialize(
     const heldRefs = [...new Set([...stored.values()].flatMap((s) => Object.keys(s.applied)))];
     const source = await runSource(tx, def, tenant, keys, heldRefs);
     const writes: SnapshotWrite[] = [];
-    const plans = new Map<string, { version: number; data: Dto["data"] | null; updatedAt?: string }>();
+    const plans = new Map<
+      string,
+      { version: number; data: Dto["data"] | null; updatedAt?: string }
+    >();
     for (const ref of refs) {
       const s = stored.get(refId(ref));
       const fresh = source.byKey.get(ref.key);
@@ -57,15 +73,25 @@ export function materialize(
     }
     const written = new Map((await writeSnapshots(tx, writes)).map((w) => [w.key, w]));
     const now = new Date(ctx.clock.now()).toISOString();
-    const updatedAt = (key: string) => written.get(key)?.updatedAt ?? plans.get(key)?.updatedAt ?? now;
+    const updatedAt = (key: string) =>
+      written.get(key)?.updatedAt ?? plans.get(key)?.updatedAt ?? now;
     const results: Materialized[] = [...plans].map(([key, p]) => ({
       key,
       wrote: written.has(key),
-      dto: p.data ? { type: def.name, key, version: p.version, updatedAt: updatedAt(key), data: p.data } : null,
+      dto: p.data
+        ? { type: def.name, key, version: p.version, updatedAt: updatedAt(key), data: p.data }
+        : null,
     }));
-    const outcomes = await writePrimary(ctx, [...plans].map(([key, p]) => ({
-      tenant, type: def.name, key, version: p.version, value: { updatedAt: updatedAt(key), data: p.data },
-    })));
+    const outcomes = await writePrimary(
+      ctx,
+      [...plans].map(([key, p]) => ({
+        tenant,
+        type: def.name,
+        key,
+        version: p.version,
+        value: { updatedAt: updatedAt(key), data: p.data },
+      })),
+    );
     const failed = outcomes.find((o): o is Error => o instanceof Error);
     if (failed && via !== "read") throw failed;
 
@@ -86,25 +112,50 @@ export function materialize(
 const message = (err: unknown) => String((err as Error)?.message ?? err);
 
 async function recordFailure(
-  ctx: AppContext, def: AnyDtoDefinition, ref: KeyRef, err: unknown, tries: number, policy: ConciliationPolicy,
+  ctx: AppContext,
+  def: AnyDtoDefinition,
+  ref: KeyRef,
+  err: unknown,
+  tries: number,
+  policy: ConciliationPolicy,
 ): Promise<"pending" | "exhausted"> {
   const row = await recordFailedAttempt(ctx.sql, ref, message(err), tries, (attempts) => {
     const delay = nextAttemptDelay(attempts, policy);
     return delay === null ? null : new Date(ctx.clock.now() + delay);
   });
   if (row?.status !== "exhausted") return "pending";
-  ctx.log.warn("dto conciliation exhausted", { tenant: ref.tenant, dtoType: ref.type, key: ref.key, attempts: row.attempts });
-  await appendEvents(ctx.sql, [dtoConciliationExhausted({ tenant: ref.tenant, def, key: ref.key }, row.attempts, message(err), row.failedEventId)]);
+  ctx.log.warn("dto conciliation exhausted", {
+    tenant: ref.tenant,
+    dtoType: ref.type,
+    key: ref.key,
+    attempts: row.attempts,
+  });
+  await appendEvents(ctx.sql, [
+    dtoConciliationExhausted(
+      { tenant: ref.tenant, def, key: ref.key },
+      row.attempts,
+      message(err),
+      row.failedEventId,
+    ),
+  ]);
   return "exhausted";
 }
 
 /** The immediate retries: `policy.immediateAttempts` tries about a second apart at most; then deferred. */
 export async function conciliateNow(
-  ctx: AppContext, def: AnyDtoDefinition, tenant: string, key: string, policy: ConciliationPolicy = defaultPolicy,
+  ctx: AppContext,
+  def: AnyDtoDefinition,
+  tenant: string,
+  key: string,
+  policy: ConciliationPolicy = defaultPolicy,
 ): Promise<"conciliated" | "pending" | "exhausted"> {
   let lastError: unknown;
   for (let i = 0; i < policy.immediateAttempts; i++) {
-    if (i > 0) await ctx.clock.sleep(policy.immediateDelaysMs[i - 1] ?? policy.immediateDelaysMs.at(-1) ?? 0);
+    if (i > 0) {
+      await ctx.clock.sleep(
+        policy.immediateDelaysMs[i - 1] ?? policy.immediateDelaysMs.at(-1) ?? 0,
+      );
+    }
     try {
       await materialize(ctx, def, tenant, [key], "conciliation", i + 1);
       return "conciliated";
@@ -112,7 +163,14 @@ export async function conciliateNow(
       lastError = err;
     }
   }
-  return await recordFailure(ctx, def, { tenant, type: def.name, key }, lastError, policy.immediateAttempts, policy);
+  return await recordFailure(
+    ctx,
+    def,
+    { tenant, type: def.name, key },
+    lastError,
+    policy.immediateAttempts,
+    policy,
+  );
 }
 
 export interface DueRound {
@@ -128,7 +186,12 @@ export async function conciliateDue(
 ): Promise<DueRound> {
   const policy = opts.policy ?? defaultPolicy;
   const registry = opts.registry ?? defaultRegistry;
-  const due = await claimDue(ctx.sql, new Date(ctx.clock.now()), opts.leaseMs ?? 60_000, opts.limit ?? 50);
+  const due = await claimDue(
+    ctx.sql,
+    new Date(ctx.clock.now()),
+    opts.leaseMs ?? 60_000,
+    opts.limit ?? 50,
+  );
   const round: DueRound = { conciliated: 0, pending: 0, exhausted: 0 };
   for (const ref of due) {
     const def = registry.get(ref.type);

@@ -3,7 +3,18 @@
  * per currency, and `asOf` (the latest balance change it reflects). Keyed by customer_id.
  */
 import type { LoggedEvent } from "../events/envelope.ts";
-import { accountOwners, accountRow, balanceOwners, balanceRow, cents, countCustomers, customerRow, customerSource, listCustomers, rowAfter } from "./bank.ts";
+import {
+  accountOwners,
+  accountRow,
+  balanceOwners,
+  balanceRow,
+  cents,
+  countCustomers,
+  customerRow,
+  customerSource,
+  listCustomers,
+  rowAfter,
+} from "./bank.ts";
 import { defineDto } from "./types.ts";
 import { z } from "zod";
 
@@ -27,7 +38,10 @@ export interface CustomerPosition {
 
 /** Sorted accounts, totals and asOf recomputed from the accounts: the one shape both paths produce. */
 export function position(customerId: string, accounts: PositionAccount[]): CustomerPosition {
-  const sorted = [...accounts].sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+  const sorted = [...accounts].sort((
+    a,
+    b,
+  ) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   const totals: CustomerPosition["totals"] = {};
   let asOf: string | null = null;
   for (const a of sorted) {
@@ -40,7 +54,11 @@ export function position(customerId: string, accounts: PositionAccount[]): Custo
   return { customerId, accounts: sorted, totals, asOf };
 }
 
-function reduce(state: CustomerPosition | null, event: LoggedEvent, key: string): CustomerPosition | null {
+function reduce(
+  state: CustomerPosition | null,
+  event: LoggedEvent,
+  key: string,
+): CustomerPosition | null {
   const [entity] = event.type.split(".");
   if (entity === "customer") {
     const row = rowAfter(event, customerRow);
@@ -54,8 +72,13 @@ function reduce(state: CustomerPosition | null, event: LoggedEvent, key: string)
     else {
       const had = accounts.get(row.account_id);
       accounts.set(row.account_id, {
-        accountId: row.account_id, product: row.product, currency: row.currency, status: row.status,
-        available: had?.available ?? null, ledger: had?.ledger ?? null, balanceUpdatedAt: had?.balanceUpdatedAt ?? null,
+        accountId: row.account_id,
+        product: row.product,
+        currency: row.currency,
+        status: row.status,
+        available: had?.available ?? null,
+        ledger: had?.ledger ?? null,
+        balanceUpdatedAt: had?.balanceUpdatedAt ?? null,
       });
     }
   } else if (entity === "balance") {
@@ -92,19 +115,31 @@ export const customerPosition = defineDto<CustomerPosition>({
   },
   reduce,
   sourceQuery: (sql, tenant, keys) =>
-    customerSource(sql, tenant, keys, sql`
+    customerSource(
+      sql,
+      tenant,
+      keys,
+      sql`
       select jsonb_agg(to_jsonb(a) || jsonb_build_object('balance', to_jsonb(b)) order by a.account_id) as list,
         array_agg('account:' || a.account_id) || array_agg('balance:' || a.account_id) as refs
       from bank.accounts a
       left join bank.balances b on b.tenant_id = a.tenant_id and b.account_id = a.account_id
-      where a.tenant_id = c.tenant_id and a.customer_id = c.customer_id`),
+      where a.tenant_id = c.tenant_id and a.customer_id = c.customer_id`,
+    ),
   fromSource(rows, key) {
     const src = sourceRows.parse(rows);
-    return position(key, src.accounts.map((a) => ({
-      accountId: a.account_id, product: a.product, currency: a.currency, status: a.status,
-      available: a.balance?.available ?? null, ledger: a.balance?.ledger ?? null,
-      balanceUpdatedAt: a.balance?.updated_at ?? null,
-    })));
+    return position(
+      key,
+      src.accounts.map((a) => ({
+        accountId: a.account_id,
+        product: a.product,
+        currency: a.currency,
+        status: a.status,
+        available: a.balance?.available ?? null,
+        ledger: a.balance?.ledger ?? null,
+        balanceUpdatedAt: a.balance?.updated_at ?? null,
+      })),
+    );
   },
   listKeys: listCustomers,
   countKeys: countCustomers,

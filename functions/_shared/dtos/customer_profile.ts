@@ -1,6 +1,15 @@
 /** `customer_profile`: name, segment, contact points and the products the customer holds. Keyed by customer_id. */
 import type { LoggedEvent } from "../events/envelope.ts";
-import { accountOwners, accountRow, countCustomers, customerRow, type CustomerRow, customerSource, listCustomers, rowAfter } from "./bank.ts";
+import {
+  accountOwners,
+  accountRow,
+  countCustomers,
+  type CustomerRow,
+  customerRow,
+  customerSource,
+  listCustomers,
+  rowAfter,
+} from "./bank.ts";
 import { defineDto } from "./types.ts";
 import { z } from "zod";
 
@@ -22,7 +31,10 @@ export interface CustomerProfile {
 }
 
 export function profile(customer: CustomerRow, holdings: Holding[]): CustomerProfile {
-  const sorted = [...holdings].sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
+  const sorted = [...holdings].sort((
+    a,
+    b,
+  ) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0));
   const contactPoints: CustomerProfile["contactPoints"] = [];
   if (customer.email) contactPoints.push({ type: "email", value: customer.email });
   if (customer.phone) contactPoints.push({ type: "phone", value: customer.phone });
@@ -31,12 +43,17 @@ export function profile(customer: CustomerRow, holdings: Holding[]): CustomerPro
     fullName: customer.full_name,
     segment: customer.segment,
     contactPoints,
-    products: [...new Set(sorted.filter((h) => h.status !== "closed").map((h) => h.product))].sort(),
+    products: [...new Set(sorted.filter((h) => h.status !== "closed").map((h) => h.product))]
+      .sort(),
     holdings: sorted,
   };
 }
 
-function reduce(state: CustomerProfile | null, event: LoggedEvent, key: string): CustomerProfile | null {
+function reduce(
+  state: CustomerProfile | null,
+  event: LoggedEvent,
+  key: string,
+): CustomerProfile | null {
   if (event.entity.type === "customer") {
     const row = rowAfter(event, customerRow);
     return row ? profile(row, state?.holdings ?? []) : null;
@@ -45,9 +62,15 @@ function reduce(state: CustomerProfile | null, event: LoggedEvent, key: string):
   const holdings = new Map(state.holdings.map((h) => [h.accountId, h]));
   const row = rowAfter(event, accountRow);
   if (!row || row.customer_id !== key) holdings.delete(event.entity.id);
-  else holdings.set(row.account_id, { accountId: row.account_id, product: row.product, status: row.status });
+  else {holdings.set(row.account_id, {
+      accountId: row.account_id,
+      product: row.product,
+      status: row.status,
+    });}
   const customer = {
-    customer_id: state.customerId, full_name: state.fullName, segment: state.segment,
+    customer_id: state.customerId,
+    full_name: state.fullName,
+    segment: state.segment,
     email: state.contactPoints.find((c) => c.type === "email")?.value ?? null,
     phone: state.contactPoints.find((c) => c.type === "phone")?.value ?? null,
   };
@@ -63,12 +86,20 @@ export const customerProfile = defineDto<CustomerProfile>({
   keysOf: (event) => (event.entity.type === "customer" ? [event.entity.id] : accountOwners(event)),
   reduce,
   sourceQuery: (sql, tenant, keys) =>
-    customerSource(sql, tenant, keys, sql`
+    customerSource(
+      sql,
+      tenant,
+      keys,
+      sql`
       select jsonb_agg(to_jsonb(a) order by a.account_id) as list, array_agg('account:' || a.account_id) as refs
-      from bank.accounts a where a.tenant_id = c.tenant_id and a.customer_id = c.customer_id`),
+      from bank.accounts a where a.tenant_id = c.tenant_id and a.customer_id = c.customer_id`,
+    ),
   fromSource(rows) {
     const src = sourceRows.parse(rows);
-    return profile(src.customer, src.accounts.map((a) => ({ accountId: a.account_id, product: a.product, status: a.status })));
+    return profile(
+      src.customer,
+      src.accounts.map((a) => ({ accountId: a.account_id, product: a.product, status: a.status })),
+    );
   },
   listKeys: listCustomers,
   countKeys: countCustomers,

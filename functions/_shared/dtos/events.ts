@@ -9,7 +9,12 @@ interface Subject {
   key: string;
 }
 
-const base = (s: Subject, type: string, causationId: string | null, correlationId: string | null) => ({
+const base = (
+  s: Subject,
+  type: string,
+  causationId: string | null,
+  correlationId: string | null,
+) => ({
   tenant: s.tenant,
   type,
   entity: { type: s.def.entityType, id: s.key },
@@ -18,28 +23,55 @@ const base = (s: Subject, type: string, causationId: string | null, correlationI
   metadata: { source: "dto" },
 });
 
-export function dtoUpdated(s: Subject, version: number, last: LoggedEvent | null, events: number, via: "composer" | "conciliation" | "rebuild" | "read"): NewEvent {
+export function dtoUpdated(
+  s: Subject,
+  version: number,
+  last: LoggedEvent | null,
+  events: number,
+  via: "composer" | "conciliation" | "rebuild" | "read",
+): NewEvent {
   return {
     ...base(s, "dto.updated", last?.id ?? null, last?.correlationId ?? null),
     data: { dtoType: s.def.name, key: s.key, version, events, via },
   };
 }
 
-export function dtoFailed(s: Subject, reason: FailureReason, detail: string, cause: LoggedEvent | null): NewEvent {
+export function dtoFailed(
+  s: Subject,
+  reason: FailureReason,
+  detail: string,
+  cause: LoggedEvent | null,
+): NewEvent {
   return {
     ...base(s, "dto.failed", cause?.id ?? null, cause?.correlationId ?? null),
-    data: { dtoType: s.def.name, key: s.key, reason, detail: detail.slice(0, 500), eventId: cause?.id ?? null },
+    data: {
+      dtoType: s.def.name,
+      key: s.key,
+      reason,
+      detail: detail.slice(0, 500),
+      eventId: cause?.id ?? null,
+    },
   };
 }
 
-export function dtoConciliated(s: Subject, version: number, attempts: number, failedEventId: string | null): NewEvent {
+export function dtoConciliated(
+  s: Subject,
+  version: number,
+  attempts: number,
+  failedEventId: string | null,
+): NewEvent {
   return {
     ...base(s, "dto.conciliated", failedEventId, null),
     data: { dtoType: s.def.name, key: s.key, version, attempts },
   };
 }
 
-export function dtoConciliationExhausted(s: Subject, attempts: number, lastError: string, failedEventId: string | null): NewEvent {
+export function dtoConciliationExhausted(
+  s: Subject,
+  attempts: number,
+  lastError: string,
+  failedEventId: string | null,
+): NewEvent {
   return {
     ...base(s, "dto.conciliation_exhausted", failedEventId, null),
     data: { dtoType: s.def.name, key: s.key, attempts, lastError: lastError.slice(0, 500) },

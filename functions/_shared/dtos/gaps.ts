@@ -18,15 +18,22 @@ export async function realGaps(sql: Sql, checks: JumpCheck[]): Promise<Set<numbe
   const input = checks.map((c, idx) => {
     const colon = c.ref.indexOf(":");
     return {
-      idx, tenant: c.tenant, entity_type: c.ref.slice(0, colon), entity_id: c.ref.slice(colon + 1),
-      after: c.after, before: c.before, patterns: c.patterns,
+      idx,
+      tenant: c.tenant,
+      entity_type: c.ref.slice(0, colon),
+      entity_id: c.ref.slice(colon + 1),
+      after: c.after,
+      before: c.before,
+      patterns: c.patterns,
     };
   });
   const rows = await sql<{ idx: number; gap: boolean }[]>`
     select q.idx,
       count(e.version) filter (where e.type like any(q.patterns)) > 0
         or count(e.version) < q.before - q.after - 1 as gap
-    from jsonb_to_recordset(${JSON.stringify(input)}::text::jsonb) as q(idx int, tenant text, entity_type text,
+    from jsonb_to_recordset(${
+    JSON.stringify(input)
+  }::text::jsonb) as q(idx int, tenant text, entity_type text,
       entity_id text, after int, before int, patterns text[])
     left join switchyard.events e on e.tenant = q.tenant and e.entity_type = q.entity_type
       and e.entity_id = q.entity_id and e.version > q.after and e.version < q.before

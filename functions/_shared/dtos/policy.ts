@@ -24,7 +24,11 @@ export const defaultPolicy: ConciliationPolicy = {
 
 /** Delay before deferred try `n` (1-based): base · factor^(n-1), capped. */
 export function deferredDelayMs(n: number, policy: ConciliationPolicy = defaultPolicy): number {
-  return exponentialMs(n - 1, { baseMs: policy.deferredBaseMs, maxMs: policy.deferredMaxMs, factor: policy.deferredFactor });
+  return exponentialMs(n - 1, {
+    baseMs: policy.deferredBaseMs,
+    maxMs: policy.deferredMaxMs,
+    factor: policy.deferredFactor,
+  });
 }
 
 export const totalAttempts = (p: ConciliationPolicy) => p.immediateAttempts + p.deferredAttempts;
@@ -33,7 +37,10 @@ export const totalAttempts = (p: ConciliationPolicy) => p.immediateAttempts + p.
  * After `attempts` failed tries in all: when to try next, or null when they are used up.
  * The first deferred try waits base; each one after that waits `factor` times longer.
  */
-export function nextAttemptDelay(attempts: number, policy: ConciliationPolicy = defaultPolicy): number | null {
+export function nextAttemptDelay(
+  attempts: number,
+  policy: ConciliationPolicy = defaultPolicy,
+): number | null {
   if (attempts >= totalAttempts(policy)) return null;
   return deferredDelayMs(Math.max(1, attempts - policy.immediateAttempts + 1), policy);
 }

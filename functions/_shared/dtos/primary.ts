@@ -34,7 +34,11 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Runs a fast-store call through the breaker with a timeout. */
-export function guarded<T>(ctx: AppContext, fn: () => Promise<T>, timeoutMs = STORE_TIMEOUT_MS): Promise<T> {
+export function guarded<T>(
+  ctx: AppContext,
+  fn: () => Promise<T>,
+  timeoutMs = STORE_TIMEOUT_MS,
+): Promise<T> {
   return ctx.breakers.store.run(() => withTimeout(fn(), timeoutMs));
 }
 
@@ -44,14 +48,22 @@ export interface PrimaryWrite extends KeyRef {
 }
 
 /** Writes many keys at once (the client pipelines them); per key: wrote, stale (a newer one is there) or the error. */
-export function writePrimary(ctx: AppContext, writes: PrimaryWrite[]): Promise<("wrote" | "stale" | Error)[]> {
-  return Promise.all(writes.map((w) =>
-    guarded(ctx, () => ctx.store.setIfNewer(primaryKey(w), w.version, w.value))
-      .then((wrote) => (wrote ? "wrote" as const : "stale" as const), (err) => err instanceof Error ? err : new Error(String(err)))
-  ));
+export function writePrimary(
+  ctx: AppContext,
+  writes: PrimaryWrite[],
+): Promise<("wrote" | "stale" | Error)[]> {
+  return Promise.all(
+    writes.map((w) =>
+      guarded(ctx, () => ctx.store.setIfNewer(primaryKey(w), w.version, w.value))
+        .then((wrote) => (wrote ? "wrote" as const : "stale" as const), (err) =>
+          err instanceof Error ? err : new Error(String(err)))
+    ),
+  );
 }
 
-export type PrimaryRead = { status: "hit"; dto: Dto | null } | { status: "miss" } | { status: "unavailable" };
+export type PrimaryRead = { status: "hit"; dto: Dto | null } | { status: "miss" } | {
+  status: "unavailable";
+};
 
 /**
  * Reads one DTO. While the breaker is half-open the read serves elsewhere and the probe runs in the
@@ -71,7 +83,15 @@ export async function readPrimary(ctx: AppContext, ref: KeyRef): Promise<Primary
     const v = got.value;
     return {
       status: "hit",
-      dto: v?.data ? { type: ref.type, key: ref.key, version: got.version, updatedAt: v.updatedAt, data: v.data } : null,
+      dto: v?.data
+        ? {
+          type: ref.type,
+          key: ref.key,
+          version: got.version,
+          updatedAt: v.updatedAt,
+          data: v.data,
+        }
+        : null,
     };
   } catch {
     return { status: "unavailable" };

@@ -19,14 +19,26 @@ export interface DtoRead {
 }
 
 /** 404 for a type nobody defined. */
-export function definitionOr404(name: string, registry: Registry = defaultRegistry): AnyDtoDefinition {
+export function definitionOr404(
+  name: string,
+  registry: Registry = defaultRegistry,
+): AnyDtoDefinition {
   const def = resolveDefinition(registry, name);
-  if (!def) throw new AppError("not_found", `unknown DTO type ${name}`, [{ message: `known types: ${[...registry.keys()].join(", ")}` }]);
+  if (!def) {
+    throw new AppError("not_found", `unknown DTO type ${name}`, [{
+      message: `known types: ${[...registry.keys()].join(", ")}`,
+    }]);
+  }
   return def;
 }
 
 /** The DTO or null when no store and no source has it (or it was deleted). */
-export async function readDto(ctx: AppContext, def: AnyDtoDefinition, tenant: string, key: string): Promise<DtoRead | null> {
+export async function readDto(
+  ctx: AppContext,
+  def: AnyDtoDefinition,
+  tenant: string,
+  key: string,
+): Promise<DtoRead | null> {
   const ref = { tenant, type: def.name, key };
   const primary = await readPrimary(ctx, ref);
   if (primary.status === "hit") return primary.dto ? { dto: primary.dto, source: "primary" } : null;
@@ -34,11 +46,25 @@ export async function readDto(ctx: AppContext, def: AnyDtoDefinition, tenant: st
   const snapshot = await ctx.breakers.db.run(() => readSnapshot(ctx.sql, ref), isUnavailable);
   if (snapshot) {
     const value = { updatedAt: snapshot.updatedAt, data: snapshot.data };
-    if (primary.status === "miss") await writePrimary(ctx, [{ ...ref, version: snapshot.version, value }]);
+    if (primary.status === "miss") {
+      await writePrimary(ctx, [{ ...ref, version: snapshot.version, value }]);
+    }
     if (!snapshot.data) return null;
-    return { dto: { type: def.name, key, version: snapshot.version, updatedAt: snapshot.updatedAt, data: snapshot.data }, source: "secondary" };
+    return {
+      dto: {
+        type: def.name,
+        key,
+        version: snapshot.version,
+        updatedAt: snapshot.updatedAt,
+        data: snapshot.data,
+      },
+      source: "secondary",
+    };
   }
 
-  const [made] = await ctx.breakers.db.run(() => materialize(ctx, def, tenant, [key], "read"), isUnavailable);
+  const [made] = await ctx.breakers.db.run(
+    () => materialize(ctx, def, tenant, [key], "read"),
+    isUnavailable,
+  );
   return made?.dto ? { dto: made.dto, source: "source" } : null;
 }

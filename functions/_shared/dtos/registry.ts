@@ -25,5 +25,6 @@ export function likePatterns(def: AnyDtoDefinition): string[] {
 
 /** The definition for a route's `:dtoType`: `customer_position`, or as the CLI spells it, `CustomerPosition`. */
 export function resolveDefinition(registry: Registry, name: string): AnyDtoDefinition | undefined {
-  return registry.get(name) ?? registry.get(name.replace(/(?<=[a-z0-9])([A-Z])/g, "_$1").toLowerCase());
+  return registry.get(name) ??
+    registry.get(name.replace(/(?<=[a-z0-9])([A-Z])/g, "_$1").toLowerCase());
 }

@@ -27,7 +27,8 @@ export interface SnapshotWrite extends KeyRef {
 
 export const refId = (r: KeyRef) => `${r.tenant}\u0000${r.type}\u0000${r.key}`;
 
-const refsJson = (refs: KeyRef[]) => JSON.stringify(refs.map((r) => ({ tenant: r.tenant, dto_type: r.type, key: r.key })));
+const refsJson = (refs: KeyRef[]) =>
+  JSON.stringify(refs.map((r) => ({ tenant: r.tenant, dto_type: r.type, key: r.key })));
 
 /** Serializes composers, conciliators and rebuilds of the same keys until the transaction ends. */
 export async function lockKeys(tx: Sql, refs: KeyRef[]): Promise<void> {
@@ -36,7 +37,9 @@ export async function lockKeys(tx: Sql, refs: KeyRef[]): Promise<void> {
   await tx`
     select pg_advisory_xact_lock(k) from (
       select distinct hashtextextended('dto/' || r.tenant || '/' || r.dto_type || '/' || r.key, 0) as k
-      from jsonb_to_recordset(${refsJson(refs)}::text::jsonb) as r(tenant text, dto_type text, key text)
+      from jsonb_to_recordset(${
+    refsJson(refs)
+  }::text::jsonb) as r(tenant text, dto_type text, key text)
       order by 1
     ) keys`;
 }
@@ -52,17 +55,26 @@ interface SnapshotRow {
 }
 
 const toSnapshot = (r: SnapshotRow): Snapshot => ({
-  tenant: r.tenant, type: r.dto_type, key: r.key, version: Number(r.version), data: r.data,
-  applied: r.applied ?? {}, updatedAt: r.updated_at.toISOString(),
+  tenant: r.tenant,
+  type: r.dto_type,
+  key: r.key,
+  version: Number(r.version),
+  data: r.data,
+  applied: r.applied ?? {},
+  updatedAt: r.updated_at.toISOString(),
 });
 
 export async function readSnapshots(sql: Sql, refs: KeyRef[]): Promise<Map<string, Snapshot>> {
   if (refs.length === 0) return new Map();
   const rows = await sql<SnapshotRow[]>`
     select s.tenant, s.dto_type, s.key, s.version, s.data, s.applied, s.updated_at
-    from jsonb_to_recordset(${refsJson(refs)}::text::jsonb) as r(tenant text, dto_type text, key text)
+    from jsonb_to_recordset(${
+    refsJson(refs)
+  }::text::jsonb) as r(tenant text, dto_type text, key text)
     join switchyard.dto_snapshots s on s.tenant = r.tenant and s.dto_type = r.dto_type and s.key = r.key`;
-  return new Map(rows.map((r) => [refId({ tenant: r.tenant, type: r.dto_type, key: r.key }), toSnapshot(r)]));
+  return new Map(
+    rows.map((r) => [refId({ tenant: r.tenant, type: r.dto_type, key: r.key }), toSnapshot(r)]),
+  );
 }
 
 export async function readSnapshot(sql: Sql, ref: KeyRef): Promise<Snapshot | null> {
@@ -73,13 +85,20 @@ export async function readSnapshot(sql: Sql, ref: KeyRef): Promise<Snapshot | nu
 export async function writeSnapshots(sql: Sql, writes: SnapshotWrite[]): Promise<Snapshot[]> {
   if (writes.length === 0) return [];
   const rows = writes.map((w) => ({
-    tenant: w.tenant, dto_type: w.type, key: w.key, version: w.version, data: w.data, applied: w.applied,
+    tenant: w.tenant,
+    dto_type: w.type,
+    key: w.key,
+    version: w.version,
+    data: w.data,
+    applied: w.applied,
     last_event_id: w.lastEventId,
   }));
   const written = await sql<SnapshotRow[]>`
     insert into switchyard.dto_snapshots as s (tenant, dto_type, key, version, data, applied, last_event_id)
     select r.tenant, r.dto_type, r.key, r.version, r.data, coalesce(r.applied, '{}'), r.last_event_id
-    from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(tenant text, dto_type text, key text,
+    from jsonb_to_recordset(${
+    JSON.stringify(rows)
+  }::text::jsonb) as r(tenant text, dto_type text, key text,
       version bigint, data jsonb, applied jsonb, last_event_id text)
     on conflict (tenant, dto_type, key) do update
       set version = excluded.version, data = excluded.data, applied = excluded.applied,

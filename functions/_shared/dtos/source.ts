@@ -19,10 +19,16 @@ export interface SourceAnswer {
 }
 
 export async function runSource(
-  sql: Sql, def: AnyDtoDefinition, tenant: string, keys: string[], extraRefs: string[] = [],
+  sql: Sql,
+  def: AnyDtoDefinition,
+  tenant: string,
+  keys: string[],
+  extraRefs: string[] = [],
 ): Promise<SourceAnswer> {
   if (keys.length === 0) return { byKey: new Map(), extra: {} };
-  const rows = await sql<{ key: string | null; rows: unknown; applied: Applied | null; extra: Applied }[]>`
+  const rows = await sql<
+    { key: string | null; rows: unknown; applied: Applied | null; extra: Applied }[]
+  >`
     with src as (${def.sourceQuery(sql, tenant, keys)}),
     ext as (
       select coalesce(jsonb_object_agg(r.ref, v.version), '{}'::jsonb) as applied
@@ -38,7 +44,9 @@ export async function runSource(
     from ext left join src on true`;
   const byKey = new Map<string, Sourced>();
   for (const r of rows) {
-    if (r.key !== null) byKey.set(r.key, { data: def.fromSource(r.rows, r.key), applied: r.applied ?? {} });
+    if (r.key !== null) {
+      byKey.set(r.key, { data: def.fromSource(r.rows, r.key), applied: r.applied ?? {} });
+    }
   }
   return { byKey, extra: rows[0]?.extra ?? {} };
 }

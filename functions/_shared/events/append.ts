@@ -56,7 +56,10 @@ export async function appendEvents(sql: Queryable, events: NewEvent[]): Promise<
       try {
         detail = JSON.parse(e.detail ?? "{}");
       } catch { /* keep empty */ }
-      throw new AppError("version_conflict", e.message ?? "version conflict", [{ message: e.message ?? "", ...detail }]);
+      throw new AppError("version_conflict", e.message ?? "version conflict", [{
+        message: e.message ?? "",
+        ...detail,
+      }]);
     }
     throw err;
   }

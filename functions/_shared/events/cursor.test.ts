@@ -32,6 +32,9 @@ Deno.test("garbage and truncated cursors are refused with a 400", () => {
 });
 
 Deno.test("a cursor from another query or route is refused", () => {
-  rejects(() => decodeCursor(encodeCursor("list", 5, scope), "list", cursorScope({ tenant: "other" })), /another query/);
+  rejects(
+    () => decodeCursor(encodeCursor("list", 5, scope), "list", cursorScope({ tenant: "other" })),
+    /another query/,
+  );
   rejects(() => decodeCursor(encodeCursor("trace", 5, scope), "list", scope), /another query/);
 });

@@ -42,11 +42,14 @@ export function encodeCursor(kind: CursorKind, position: number, scope: string):
 
 /** The position in `cursor`, or a 400 when it is malformed, edited, or from another query. */
 export function decodeCursor(cursor: string, kind: CursorKind, scope: string): number {
-  const bad = (why: string) => new AppError("bad_request", `invalid cursor: ${why}`, [{ path: "cursor", message: why }]);
+  const bad = (why: string) =>
+    new AppError("bad_request", `invalid cursor: ${why}`, [{ path: "cursor", message: why }]);
   const text = fromBase64Url(cursor);
   const m = text && /^([a-z]+)\.(\d{1,18})\.([0-9a-f]{8})\.([0-9a-f]{8})$/.exec(text);
   if (!m) throw bad("not a cursor this API issued");
   if (fnv1a(`${m[1]}.${m[2]}.${m[3]}`) !== m[4]) throw bad("the cursor was altered");
-  if (m[1] !== kind || m[3] !== scope) throw bad("the cursor belongs to another query; start again without it");
+  if (m[1] !== kind || m[3] !== scope) {
+    throw bad("the cursor belongs to another query; start again without it");
+  }
   return Number(m[2]);
 }

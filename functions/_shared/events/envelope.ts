@@ -46,7 +46,9 @@ export interface EventRow {
 }
 
 const iso = (v: Date | string) => (v instanceof Date ? v : new Date(v)).toISOString();
-const obj = (v: Record<string, unknown> | string) => (typeof v === "string" ? JSON.parse(v) : v ?? {});
+const obj = (
+  v: Record<string, unknown> | string,
+) => (typeof v === "string" ? JSON.parse(v) : v ?? {});
 
 export function rowToEvent(r: EventRow): LoggedEvent {
   return {
@@ -72,4 +74,7 @@ export function toEnvelope(e: LoggedEvent): EventEnvelope {
   return envelope;
 }
 
-export const eventTypeSchema = z.string().max(200).regex(eventTypePattern, "must match ^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$");
+export const eventTypeSchema = z.string().max(200).regex(
+  eventTypePattern,
+  "must match ^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$",
+);

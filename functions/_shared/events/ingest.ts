@@ -16,7 +16,10 @@ const MAX_DEPTH = 32;
 // deno-lint-ignore no-control-regex
 const controlChars = /[\u0000-\u001f\u007f-\u009f]/;
 const identifier = (max: number) =>
-  z.string().min(1).max(max).refine((s) => !controlChars.test(s), "must not contain control characters");
+  z.string().min(1).max(max).refine(
+    (s) => !controlChars.test(s),
+    "must not contain control characters",
+  );
 
 /** A JSON object Postgres can store as jsonb: no NUL, no lone surrogates, bounded depth. */
 const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
@@ -24,7 +27,10 @@ const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) =>
   if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
 
-const timestampSchema = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone, e.g. 2026-11-24T10:30:00Z" })
+const timestampSchema = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO-8601 date-time with a zone, e.g. 2026-11-24T10:30:00Z",
+})
   .transform((s) => new Date(s).toISOString());
 
 export const incomingEventSchema = z.object({
@@ -42,7 +48,8 @@ export const incomingEventSchema = z.object({
 
 export type IncomingEvent = z.infer<typeof incomingEventSchema>;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const isIdentifier = (v: unknown, max: number): v is string =>
   typeof v === "string" && v.length >= 1 && v.length <= max && !controlChars.test(v);
 
@@ -67,7 +74,10 @@ function fastParse(v: unknown): IncomingEvent | null {
     entityKeys++;
   }
   const { type: entityType, id: entityId } = entity;
-  if (entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 || !entityTypePattern.test(entityType)) return null;
+  if (
+    entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 ||
+    !entityTypePattern.test(entityType)
+  ) return null;
   if (!isIdentifier(entityId, 200)) return null;
   let ts: string | undefined;
   if (timestamp !== undefined) {
@@ -76,21 +86,33 @@ function fastParse(v: unknown): IncomingEvent | null {
     ts = parsed.data;
   }
   if (dedupKey !== undefined && !isIdentifier(dedupKey, 200)) return null;
-  if (expectedVersion !== undefined && !(Number.isInteger(expectedVersion) && (expectedVersion as number) >= 0 && (expectedVersion as number) <= 2_147_483_646)) return null;
+  if (
+    expectedVersion !== undefined &&
+    !(Number.isInteger(expectedVersion) && (expectedVersion as number) >= 0 &&
+      (expectedVersion as number) <= 2_147_483_646)
+  ) return null;
   if (data !== undefined && (!isObject(data) || jsonProblem(data, 0))) return null;
   if (metadata !== undefined && (!isObject(metadata) || jsonProblem(metadata, 0))) return null;
-  return n >= 2 ? {
-    type,
-    entity: { type: entityType, id: entityId },
-    timestamp: ts,
-    dedupKey: dedupKey as string | undefined,
-    expectedVersion: expectedVersion as number | undefined,
-    data: data as Record<string, unknown> | undefined,
-    metadata: metadata as Record<string, unknown> | undefined,
-  } : null;
+  return n >= 2
+    ? {
+      type,
+      entity: { type: entityType, id: entityId },
+      timestamp: ts,
+      dedupKey: dedupKey as string | undefined,
+      expectedVersion: expectedVersion as number | undefined,
+      data: data as Record<string, unknown> | undefined,
+      metadata: metadata as Record<string, unknown> | undefined,
+    }
+    : null;
 }
 const fields: Record<string, true> = Object.assign(Object.create(null), {
-  type: true, entity: true, timestamp: true, dedupKey: true, expectedVersion: true, data: true, metadata: true,
+  type: true,
+  entity: true,
+  timestamp: true,
+  dedupKey: true,
+  expectedVersion: true,
+  data: true,
+  metadata: true,
 });
 
 /** Why a JSON value cannot be stored as jsonb, or null when it can. */
@@ -119,12 +141,24 @@ function stringProblem(s: string): string | null {
 }
 
 /** Validates a parsed body into events of `tenant`; throws one 400 listing every problem by index. */
-export function parseIngestBody(body: unknown, tenant: string, correlationId: string | null): NewEvent[] {
+export function parseIngestBody(
+  body: unknown,
+  tenant: string,
+  correlationId: string | null,
+): NewEvent[] {
   const list = Array.isArray(body) ? body : [body];
-  if (list.length === 0) throw new AppError("validation_failed", "the batch is empty", [{ path: "(body)", message: "send at least one event" }]);
+  if (list.length === 0) {
+    throw new AppError("validation_failed", "the batch is empty", [{
+      path: "(body)",
+      message: "send at least one event",
+    }]);
+  }
   if (list.length > MAX_INGEST_EVENTS) {
     throw new AppError("validation_failed", `too many events: ${list.length}`, [
-      { path: "(body)", message: `a batch holds at most ${MAX_INGEST_EVENTS} events, got ${list.length}` },
+      {
+        path: "(body)",
+        message: `a batch holds at most ${MAX_INGEST_EVENTS} events, got ${list.length}`,
+      },
     ]);
   }
   const details: ErrorDetail[] = [];
@@ -153,7 +187,11 @@ export function parseIngestBody(body: unknown, tenant: string, correlationId: st
   }
   if (details.length) {
     const bad = new Set(details.map((d) => d.index)).size;
-    throw new AppError("validation_failed", `${bad} of ${list.length} events are invalid; nothing was written`, details);
+    throw new AppError(
+      "validation_failed",
+      `${bad} of ${list.length} events are invalid; nothing was written`,
+      details,
+    );
   }
   return events;
 }

@@ -51,7 +51,12 @@ export function ipLimit(ctx: AppContext, c: HonoContext<Env>): Promise<Limit> {
 }
 
 /** Counts `events` against the tenant, then throws 429 with Retry-After if either limit is exceeded. */
-export async function enforceIngestLimits(ctx: AppContext, tenant: string, events: number, ipCheck: Promise<Limit>) {
+export async function enforceIngestLimits(
+  ctx: AppContext,
+  tenant: string,
+  events: number,
+  ipCheck: Promise<Limit>,
+) {
   const [ip, perTenant] = await Promise.all([
     ipCheck,
     limit(ctx, `ingest:tenant:${tenant}`, ctx.config.INGEST_TENANT_RATE, events),
@@ -62,5 +67,7 @@ export async function enforceIngestLimits(ctx: AppContext, tenant: string, event
   const which = perTenant && !perTenant.success
     ? `tenant ${tenant} is over ${ctx.config.INGEST_TENANT_RATE} events/s`
     : `this address is over ${ctx.config.INGEST_IP_RATE} requests/s`;
-  throw new AppError("rate_limited", `rate limited: ${which}`, [{ message: which }], { "Retry-After": String(retryAfter) });
+  throw new AppError("rate_limited", `rate limited: ${which}`, [{ message: which }], {
+    "Retry-After": String(retryAfter),
+  });
 }

@@ -1,16 +1,20 @@
 /** Reading the log: filtered lists (newest first), an entity's timeline and the tail (oldest first). */
 import { z } from "zod";
 import type { Sql } from "../db.ts";
-import { type EventRow, envelopeSelect, type LoggedEvent, rowToEvent } from "./envelope.ts";
+import { envelopeSelect, type EventRow, type LoggedEvent, rowToEvent } from "./envelope.ts";
 import { cursorScope, decodeCursor, encodeCursor } from "./cursor.ts";
 import { patternSchema, patternToLike } from "./patterns.ts";
 
-const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO-8601 date-time with a zone" });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  message: "must be an ISO-8601 date-time with a zone",
+});
 const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
 
 export const listFiltersSchema = z.object({
   type: patternSchema.optional(),
-  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$").optional(),
+  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$")
+    .optional(),
   entityId: z.string().min(1).max(200).optional(),
   from: isoDateTime.optional(),
   to: isoDateTime.optional(),
@@ -22,7 +26,8 @@ export const listFiltersSchema = z.object({
 });
 export type ListFilters = z.infer<typeof listFiltersSchema>;
 
-export const pageSchema = z.object({ limit: limitSchema, cursor: z.string().max(200).optional() }).strict();
+export const pageSchema = z.object({ limit: limitSchema, cursor: z.string().max(200).optional() })
+  .strict();
 
 export interface Page<T> {
   items: T[];
@@ -30,8 +35,19 @@ export interface Page<T> {
 }
 
 /** Events of `tenant` (every tenant when null) matching `f`, newest first, keyset-paginated by seq. */
-export async function listEvents(sql: Sql, tenant: string | null, f: ListFilters): Promise<Page<LoggedEvent>> {
-  const scope = cursorScope({ tenant, type: f.type, entityType: f.entityType, entityId: f.entityId, from: f.from, to: f.to });
+export async function listEvents(
+  sql: Sql,
+  tenant: string | null,
+  f: ListFilters,
+): Promise<Page<LoggedEvent>> {
+  const scope = cursorScope({
+    tenant,
+    type: f.type,
+    entityType: f.entityType,
+    entityId: f.entityId,
+    from: f.from,
+    to: f.to,
+  });
   const before = f.cursor ? decodeCursor(f.cursor, "list", scope) : null;
   const like = f.type?.includes("*") ? patternToLike(f.type) : null;
   const rows = await sql<EventRow[]>`
@@ -47,7 +63,10 @@ export async function listEvents(sql: Sql, tenant: string | null, f: ListFilters
     limit ${f.limit + 1}`;
   const items = rows.slice(0, f.limit).map(rowToEvent);
   const more = rows.length > f.limit;
-  return { items, nextCursor: more ? encodeCursor("list", items[items.length - 1].seq, scope) : null };
+  return {
+    items,
+    nextCursor: more ? encodeCursor("list", items[items.length - 1].seq, scope) : null,
+  };
 }
 
 export interface EntityRef {
@@ -61,7 +80,12 @@ export function timelineScope(e: EntityRef): string {
 }
 
 /** One entity's events, oldest first, keyset-paginated by version. */
-export async function entityTimeline(sql: Sql, e: EntityRef, limit: number, cursor?: string): Promise<Page<LoggedEvent>> {
+export async function entityTimeline(
+  sql: Sql,
+  e: EntityRef,
+  limit: number,
+  cursor?: string,
+): Promise<Page<LoggedEvent>> {
   const scope = timelineScope(e);
   const after = cursor ? decodeCursor(cursor, "trace", scope) : 0;
   const rows = await sql<EventRow[]>`
@@ -72,7 +96,10 @@ export async function entityTimeline(sql: Sql, e: EntityRef, limit: number, curs
     limit ${limit + 1}`;
   const items = rows.slice(0, limit).map(rowToEvent);
   const more = rows.length > limit;
-  return { items, nextCursor: more ? encodeCursor("trace", items[items.length - 1].version, scope) : null };
+  return {
+    items,
+    nextCursor: more ? encodeCursor("trace", items[items.length - 1].version, scope) : null,
+  };
 }
 
 /** The highest sequence number handed out so far (0 for an empty log), without scanning. */
@@ -83,7 +110,12 @@ export async function latestSeq(sql: Sql): Promise<number> {
 }
 
 /** A tenant's events after `afterSeq`, oldest first. */
-export async function eventsAfter(sql: Sql, tenant: string, afterSeq: number, limit: number): Promise<LoggedEvent[]> {
+export async function eventsAfter(
+  sql: Sql,
+  tenant: string,
+  afterSeq: number,
+  limit: number,
+): Promise<LoggedEvent[]> {
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e
     where e.tenant = ${tenant} and e.seq > ${afterSeq}

@@ -19,7 +19,13 @@ export interface TailPage {
 }
 
 /** Events of `tenant` after `after` (empty: from now), oldest first, waiting up to `waitMs` for some. */
-export async function tailEvents(ctx: AppContext, tenant: string, after: string, waitMs: number, signal?: AbortSignal): Promise<TailPage> {
+export async function tailEvents(
+  ctx: AppContext,
+  tenant: string,
+  after: string,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<TailPage> {
   const scope = cursorScope({ tenant });
   const db = <T>(fn: () => Promise<T>) => ctx.breakers.db.run(fn, isUnavailable);
   let position = after ? decodeCursor(after, "tail", scope) : await db(() => latestSeq(ctx.sql));

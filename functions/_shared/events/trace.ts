@@ -25,9 +25,11 @@ const PAGE_TTL_MS = 60_000;
 const GEN_TTL_MS = 24 * 3_600_000;
 
 // The id is URI-encoded so a `:` in it cannot make two entities share a key.
-const entityKey = (e: EntityRef) => `trace:${e.tenant}:${e.entityType}:${encodeURIComponent(e.entityId)}`;
+const entityKey = (e: EntityRef) =>
+  `trace:${e.tenant}:${e.entityType}:${encodeURIComponent(e.entityId)}`;
 const genKey = (e: EntityRef) => `${entityKey(e)}:gen`;
-const pageKey = (e: EntityRef, limit: number, cursor: string | undefined) => `${entityKey(e)}:${limit}:${cursor ?? ""}`;
+const pageKey = (e: EntityRef, limit: number, cursor: string | undefined) =>
+  `${entityKey(e)}:${limit}:${cursor ?? ""}`;
 
 interface CachedPage {
   gen: string;
@@ -44,19 +46,25 @@ export async function getTrace(
 ): Promise<{ trace: Trace; cache: "hit" | "miss" }> {
   const key = pageKey(e, limit, cursor);
   const [cached, version] = await Promise.all([
-    ctx.breakers.store.run(() => ctx.store.mget<string | CachedPage>([genKey(e), key])).catch((err) => {
-      ctx.log.warn("trace cache unavailable", { err });
-      return null;
-    }),
+    ctx.breakers.store.run(() => ctx.store.mget<string | CachedPage>([genKey(e), key])).catch(
+      (err) => {
+        ctx.log.warn("trace cache unavailable", { err });
+        return null;
+      },
+    ),
     ctx.breakers.db.run(() => entityVersion(ctx, e), isUnavailable),
   ]);
   const gen = typeof cached?.[0] === "string" ? cached[0] : "";
   const page = cached?.[1] as CachedPage | null | undefined;
-  if (cached && page && page.gen === gen && page.version === version) return { trace: page.trace, cache: "hit" };
+  if (cached && page && page.gen === gen && page.version === version) {
+    return { trace: page.trace, cache: "hit" };
+  }
 
   const trace = await ctx.breakers.db.run(() => loadTrace(ctx, e, limit, cursor), isUnavailable);
   if (cached) {
-    await ctx.breakers.store.run(() => ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS }))
+    await ctx.breakers.store.run(() =>
+      ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS })
+    )
       .catch((err) => ctx.log.warn("trace cache write failed", { err }));
   }
   return { trace, cache: "miss" };
@@ -69,7 +77,12 @@ async function entityVersion(ctx: AppContext, e: EntityRef): Promise<number> {
   return row?.version ?? 0;
 }
 
-async function loadTrace(ctx: AppContext, e: EntityRef, limit: number, cursor?: string): Promise<Trace> {
+async function loadTrace(
+  ctx: AppContext,
+  e: EntityRef,
+  limit: number,
+  cursor?: string,
+): Promise<Trace> {
   const page = await entityTimeline(ctx.sql, e, limit, cursor);
   const deliveries = page.items.length
     ? await deliveriesForEvents(ctx.sql, e.tenant, page.items.map((i) => i.id))
@@ -86,12 +99,17 @@ async function loadTrace(ctx: AppContext, e: EntityRef, limit: number, cursor?: 
  * Called when a delivery's outcome changes (new events move the version instead). Never throws:
  * a lost invalidation costs at most PAGE_TTL_MS of staleness, never data.
  */
-export async function invalidateTraces(ctx: AppContext, entities: Iterable<EntityRef>): Promise<void> {
+export async function invalidateTraces(
+  ctx: AppContext,
+  entities: Iterable<EntityRef>,
+): Promise<void> {
   const keys = new Set<string>();
   for (const e of entities) keys.add(genKey(e));
   if (keys.size === 0) return;
   const gen = crypto.randomUUID();
   // Issued together, the fast store client sends these as one pipeline.
-  await ctx.breakers.store.run(() => Promise.all([...keys].map((k) => ctx.store.set(k, gen, { ttlMs: GEN_TTL_MS }))))
+  await ctx.breakers.store.run(() =>
+    Promise.all([...keys].map((k) => ctx.store.set(k, gen, { ttlMs: GEN_TTL_MS })))
+  )
     .catch((err) => ctx.log.warn("trace invalidation failed", { err, entities: keys.size }));
 }

@@ -7,11 +7,23 @@ import type { AppContext } from "../context.ts";
 import type { Sql } from "../db.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import {
-  activeTenants, deliveryWindow, endpointBreakers, healthFigures, type HealthFigures, type OpenAlert, openAlerts, sampleRelayLag,
+  activeTenants,
+  deliveryWindow,
+  endpointBreakers,
+  type HealthFigures,
+  healthFigures,
+  type OpenAlert,
+  openAlerts,
+  sampleRelayLag,
 } from "./queries.ts";
 import { hourFloor } from "./tenant.ts";
 
-export type AlertKind = "relay_lag" | "delivery_error_rate" | "dead_letters" | "breaker_open" | "conciliation_exhausted";
+export type AlertKind =
+  | "relay_lag"
+  | "delivery_error_rate"
+  | "dead_letters"
+  | "breaker_open"
+  | "conciliation_exhausted";
 
 export interface Condition {
   kind: AlertKind;
@@ -32,9 +44,15 @@ export interface AlertThresholds {
   windowMs: number;
 }
 
-export const defaultThresholds: AlertThresholds = { relayLagMs: 30_000, errorRate: 0.01, minAttempts: 10, windowMs: 15 * 60_000 };
+export const defaultThresholds: AlertThresholds = {
+  relayLagMs: 30_000,
+  errorRate: 0.01,
+  minAttempts: 10,
+  windowMs: 15 * 60_000,
+};
 
-export const alertKey = (c: Pick<Condition, "kind" | "tenant" | "subject">) => `${c.kind}|${c.tenant ?? "*"}|${c.subject}`;
+export const alertKey = (c: Pick<Condition, "kind" | "tenant" | "subject">) =>
+  `${c.kind}|${c.tenant ?? "*"}|${c.subject}`;
 
 /** Pure: what the measurements say, one condition per subject. */
 export function measure(
@@ -46,30 +64,67 @@ export function measure(
   const out: Condition[] = [];
   const lag = health.relay?.lag_ms ?? null;
   if (lag !== null) {
-    out.push({ kind: "relay_lag", tenant: null, subject: "relay", firing: lag > t.relayLagMs, value: lag, threshold: t.relayLagMs,
-      detail: { lagEvents: health.relay?.lag_events ?? null } });
+    out.push({
+      kind: "relay_lag",
+      tenant: null,
+      subject: "relay",
+      firing: lag > t.relayLagMs,
+      value: lag,
+      threshold: t.relayLagMs,
+      detail: { lagEvents: health.relay?.lag_events ?? null },
+    });
   }
   for (const w of window) {
     const rate = w.attempts ? w.failed / w.attempts : 0;
-    out.push({ kind: "delivery_error_rate", tenant: w.tenant, subject: "deliveries",
-      firing: w.attempts >= t.minAttempts && rate > t.errorRate, value: Math.round(rate * 10_000) / 10_000, threshold: t.errorRate,
-      detail: { attempts: w.attempts, failed: w.failed, windowMs: t.windowMs } });
-    out.push({ kind: "dead_letters", tenant: w.tenant, subject: "dead_letters", firing: w.dead > 0, value: w.dead, threshold: 0,
-      detail: { windowMs: t.windowMs } });
+    out.push({
+      kind: "delivery_error_rate",
+      tenant: w.tenant,
+      subject: "deliveries",
+      firing: w.attempts >= t.minAttempts && rate > t.errorRate,
+      value: Math.round(rate * 10_000) / 10_000,
+      threshold: t.errorRate,
+      detail: { attempts: w.attempts, failed: w.failed, windowMs: t.windowMs },
+    });
+    out.push({
+      kind: "dead_letters",
+      tenant: w.tenant,
+      subject: "dead_letters",
+      firing: w.dead > 0,
+      value: w.dead,
+      threshold: 0,
+      detail: { windowMs: t.windowMs },
+    });
   }
   for (const b of breakers) {
-    out.push({ kind: "breaker_open", tenant: b.tenant ?? null, subject: `breaker:${b.name}`, firing: b.state !== "closed",
-      value: b.state === "open" ? 2 : b.state === "half-open" ? 1 : 0, threshold: 0, detail: { breaker: b.name, state: b.state } });
+    out.push({
+      kind: "breaker_open",
+      tenant: b.tenant ?? null,
+      subject: `breaker:${b.name}`,
+      firing: b.state !== "closed",
+      value: b.state === "open" ? 2 : b.state === "half-open" ? 1 : 0,
+      threshold: 0,
+      detail: { breaker: b.name, state: b.state },
+    });
   }
   const exhausted = health.conciliations?.exhausted;
   if (exhausted !== undefined) {
-    out.push({ kind: "conciliation_exhausted", tenant: null, subject: "conciliations", firing: exhausted > 0, value: exhausted, threshold: 0 });
+    out.push({
+      kind: "conciliation_exhausted",
+      tenant: null,
+      subject: "conciliations",
+      firing: exhausted > 0,
+      value: exhausted,
+      threshold: 0,
+    });
   }
   return out;
 }
 
 /** Pure: conditions that start an episode, and open episodes whose condition no longer fires (or is gone). */
-export function transitions(open: OpenAlert[], conditions: Condition[]): { fire: Condition[]; resolve: OpenAlert[] } {
+export function transitions(
+  open: OpenAlert[],
+  conditions: Condition[],
+): { fire: Condition[]; resolve: OpenAlert[] } {
   const openKeys = new Set(open.map((o) => o.key));
   const firingKeys = new Set(conditions.filter((c) => c.firing).map(alertKey));
   return {
@@ -79,15 +134,30 @@ export function transitions(open: OpenAlert[], conditions: Condition[]): { fire:
 }
 
 /** Pure: the events for the transitions; system-wide ones go to every active tenant. */
-export function alertEvents(fire: Condition[], resolve: OpenAlert[], tenants: string[], at: string): NewEvent[] {
+export function alertEvents(
+  fire: Condition[],
+  resolve: OpenAlert[],
+  tenants: string[],
+  at: string,
+): NewEvent[] {
   const targets = (tenant: string | null) => (tenant === null ? tenants : [tenant]);
   const out: NewEvent[] = [];
   for (const c of fire) {
     for (const tenant of targets(c.tenant)) {
       out.push({
-        tenant, type: `alert.${c.kind}`, entity: { type: "system", id: c.subject },
+        tenant,
+        type: `alert.${c.kind}`,
+        entity: { type: "system", id: c.subject },
         dedupKey: `alert:${alertKey(c)}:${at}`,
-        data: { kind: c.kind, state: "firing", subject: c.subject, value: c.value, threshold: c.threshold, since: at, ...c.detail },
+        data: {
+          kind: c.kind,
+          state: "firing",
+          subject: c.subject,
+          value: c.value,
+          threshold: c.threshold,
+          since: at,
+          ...c.detail,
+        },
         metadata: { source: "alerts" },
       });
     }
@@ -95,7 +165,9 @@ export function alertEvents(fire: Condition[], resolve: OpenAlert[], tenants: st
   for (const o of resolve) {
     for (const tenant of targets(o.tenant)) {
       out.push({
-        tenant, type: "alert.resolved", entity: { type: "system", id: o.subject },
+        tenant,
+        type: "alert.resolved",
+        entity: { type: "system", id: o.subject },
         dedupKey: `alert.resolved:${o.key}:${at}`,
         data: { kind: o.kind, state: "resolved", subject: o.subject, resolvedAt: at },
         metadata: { source: "alerts" },
@@ -112,11 +184,19 @@ export interface AlertRound {
 }
 
 /** One round: sample relay lag, measure, and emit what changed, in one transaction. */
-export async function evaluateAlerts(ctx: AppContext, t: AlertThresholds = defaultThresholds): Promise<AlertRound> {
+export async function evaluateAlerts(
+  ctx: AppContext,
+  t: AlertThresholds = defaultThresholds,
+): Promise<AlertRound> {
   const now = ctx.clock.now();
   const health = await healthFigures(ctx.sql);
   if (health.relay?.lag_ms != null) {
-    await sampleRelayLag(ctx.sql, new Date(hourFloor(now)), health.relay.lag_ms, health.relay.lag_events ?? 0);
+    await sampleRelayLag(
+      ctx.sql,
+      new Date(hourFloor(now)),
+      health.relay.lag_ms,
+      health.relay.lag_events ?? 0,
+    );
   }
   const window = await deliveryWindow(ctx.sql, new Date(now - t.windowMs), new Date(now));
   const breakers = [
@@ -127,7 +207,9 @@ export async function evaluateAlerts(ctx: AppContext, t: AlertThresholds = defau
   const conditions = measure(health, window, breakers, t);
   return await ctx.sql.begin(async (tx) => {
     const sql = tx as unknown as Sql;
-    const [lock] = await sql<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('switchyard.alerts')) as ok`;
+    const [lock] = await sql<
+      { ok: boolean }[]
+    >`select pg_try_advisory_xact_lock(hashtext('switchyard.alerts')) as ok`;
     if (!lock.ok) return { fired: [], resolved: [], events: 0 };
     const { fire, resolve } = transitions(await openAlerts(sql), conditions);
     if (!fire.length && !resolve.length) return { fired: [], resolved: [], events: 0 };
@@ -136,13 +218,26 @@ export async function evaluateAlerts(ctx: AppContext, t: AlertThresholds = defau
     const events = alertEvents(fire, resolve, tenants, at);
     await appendEvents(sql, events);
     if (fire.length) {
-      await sql`insert into switchyard.alert_state ${sql(fire.map((c) => ({
-        key: alertKey(c), kind: c.kind, tenant: c.tenant, subject: c.subject, opened_at: at, value: c.value,
-        detail: sql.json((c.detail ?? {}) as never),
-      })))} on conflict (key) do nothing`;
+      await sql`insert into switchyard.alert_state ${
+        sql(fire.map((c) => ({
+          key: alertKey(c),
+          kind: c.kind,
+          tenant: c.tenant,
+          subject: c.subject,
+          opened_at: at,
+          value: c.value,
+          detail: sql.json((c.detail ?? {}) as never),
+        })))
+      } on conflict (key) do nothing`;
     }
-    if (resolve.length) await sql`delete from switchyard.alert_state where key = any(${resolve.map((o) => o.key)})`;
+    if (resolve.length) {
+      await sql`delete from switchyard.alert_state where key = any(${resolve.map((o) => o.key)})`;
+    }
     if (fire.length) ctx.log.warn("alerts fired", { alerts: fire.map(alertKey) });
-    return { fired: fire.map(alertKey), resolved: resolve.map((o) => o.key), events: events.length };
+    return {
+      fired: fire.map(alertKey),
+      resolved: resolve.map((o) => o.key),
+      events: events.length,
+    };
   });
 }

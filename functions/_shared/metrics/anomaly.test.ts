@@ -17,7 +17,9 @@ Deno.test("a spike far above the same hour of past days is an anomaly", () => {
 });
 
 Deno.test("ordinary noise around the median is not an anomaly", () => {
-  for (const value of [85, 100, 118]) assert.equal(judge(value, [100, 96, 104, 99, 101, 98, 103])!.anomaly, false);
+  for (const value of [85, 100, 118]) {
+    assert.equal(judge(value, [100, 96, 104, 99, 101, 98, 103])!.anomaly, false);
+  }
 });
 
 Deno.test("a flat history still allows Poisson noise (MAD of 0 does not divide by zero)", () => {

@@ -38,7 +38,11 @@ export function mad(values: number[]): number {
 }
 
 /** Judges `value` against `history` (the same hour on past days); null when history is too short. */
-export function judge(value: number, history: number[], rule: AnomalyRule = defaultRule): Verdict | null {
+export function judge(
+  value: number,
+  history: number[],
+  rule: AnomalyRule = defaultRule,
+): Verdict | null {
   if (history.length < rule.minHistory) return null;
   const m = median(history);
   // Counts are Poisson-like: a flat history has MAD 0, yet ±√m is ordinary noise.

@@ -2,7 +2,13 @@
 import type { AppContext } from "../context.ts";
 import { isUnavailable } from "../db.ts";
 import {
-  deliveryStatuses, healthFigures, hourlySeries, openAlertList, relayLagHours, type SeriesRow, topTypes,
+  deliveryStatuses,
+  healthFigures,
+  hourlySeries,
+  openAlertList,
+  relayLagHours,
+  type SeriesRow,
+  topTypes,
 } from "./queries.ts";
 import { HOUR_MS, hourFloor } from "./tenant.ts";
 
@@ -18,7 +24,12 @@ export interface SeriesPoint {
 }
 
 /** Pure: one point per hour of [from, to), zero-filled, relay lag from its own samples. */
-export function fillSeries(rows: SeriesRow[], lag: { hour: Date; maxLagMs: number }[], from: number, to: number): SeriesPoint[] {
+export function fillSeries(
+  rows: SeriesRow[],
+  lag: { hour: Date; maxLagMs: number }[],
+  from: number,
+  to: number,
+): SeriesPoint[] {
   const byHour = new Map(rows.map((r) => [new Date(r.hour).getTime(), r]));
   const lagByHour = new Map(lag.map((l) => [new Date(l.hour).getTime(), l.maxLagMs]));
   const out: SeriesPoint[] = [];
@@ -54,7 +65,8 @@ export async function dashboardOverview(ctx: AppContext, tenant: string | null, 
       openAlertList(ctx.sql, tenant),
     ]), isUnavailable);
   const series = fillSeries(rows, lag, from, to);
-  const sum = (k: "events" | "delivered" | "failed" | "dead") => series.reduce((n, p) => n + p[k], 0);
+  const sum = (k: "events" | "delivered" | "failed" | "dead") =>
+    series.reduce((n, p) => n + p[k], 0);
   const attempts = sum("delivered") + sum("failed");
   const minutes = (now - from) / 60_000;
   return {
@@ -69,12 +81,23 @@ export async function dashboardOverview(ctx: AppContext, tenant: string | null, 
       failed: sum("failed"),
       dead: sum("dead"),
       successRate: attempts ? Math.round((sum("delivered") / attempts) * 10_000) / 10_000 : null,
-      p95Ms: series.reduce<number | null>((m, p) => (p.p95 === null ? m : Math.max(m ?? 0, p.p95)), null),
+      p95Ms: series.reduce<number | null>(
+        (m, p) => (p.p95 === null ? m : Math.max(m ?? 0, p.p95)),
+        null,
+      ),
     },
-    deliveries: Object.fromEntries(["pending", "delivered", "dead"].map((s) => [s, statuses.find((x) => x.status === s)?.n ?? 0])),
+    deliveries: Object.fromEntries(
+      ["pending", "delivered", "dead"].map((
+        s,
+      ) => [s, statuses.find((x) => x.status === s)?.n ?? 0]),
+    ),
     series,
     topTypes: types.map((t) => ({ type: t.type, events: Number(t.events) })),
-    relay: { lagMs: health.relay?.lag_ms ?? null, lagEvents: health.relay?.lag_events ?? null, active: health.relay?.active ?? null },
+    relay: {
+      lagMs: health.relay?.lag_ms ?? null,
+      lagEvents: health.relay?.lag_events ?? null,
+      active: health.relay?.active ?? null,
+    },
     backlog: { due: health.deliveries?.due ?? null, dead: health.deliveries?.dead ?? null },
     alerts,
   };

@@ -19,7 +19,8 @@ export interface Family {
 export const contentType = "text/plain; version=0.0.4; charset=utf-8";
 
 /** A sample line as a scraper reads it: `name{label="value",…} number`. */
-export const sampleLine = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
+export const sampleLine =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*",?)*\})? (-?[0-9.e+-]+|NaN|\+Inf|-Inf)$/;
 
 const namePattern = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const labelPattern = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -38,7 +39,9 @@ function formatValue(v: number): string {
 function formatLabels(labels: Labels | undefined): string {
   const entries = Object.entries(labels ?? {});
   if (entries.length === 0) return "";
-  for (const [k] of entries) if (!labelPattern.test(k)) throw new TypeError(`invalid label name ${k}`);
+  for (const [k] of entries) {
+    if (!labelPattern.test(k)) throw new TypeError(`invalid label name ${k}`);
+  }
   return `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}`;
 }
 
@@ -48,7 +51,9 @@ export function render(families: Family[]): string {
     if (!namePattern.test(f.name)) throw new TypeError(`invalid metric name ${f.name}`);
     out.push(`# HELP ${f.name} ${f.help.replaceAll("\\", "\\\\").replaceAll("\n", "\\n")}`);
     out.push(`# TYPE ${f.name} ${f.type}`);
-    for (const s of f.samples) out.push(`${f.name}${s.suffix ?? ""}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    for (const s of f.samples) {
+      out.push(`${f.name}${s.suffix ?? ""}${formatLabels(s.labels)} ${formatValue(s.value)}`);
+    }
   }
   return out.join("\n") + "\n";
 }
@@ -57,7 +62,12 @@ export function render(families: Family[]): string {
  * Histogram samples from per-bucket (non-cumulative) counts; `counts[i]` counts values ≤ bounds[i]
  * and above bounds[i-1], `counts[bounds.length]` those above the last bound.
  */
-export function histogramSamples(labels: Labels, bounds: number[], counts: number[], sum: number): Sample[] {
+export function histogramSamples(
+  labels: Labels,
+  bounds: number[],
+  counts: number[],
+  sum: number,
+): Sample[] {
   const samples: Sample[] = [];
   let cumulative = 0;
   bounds.forEach((le, i) => {

@@ -20,7 +20,9 @@ export interface TotalRow {
 
 /** Hours before this are stored as rollups (null: none yet). */
 export async function rollupsThrough(sql: Q): Promise<Date | null> {
-  const [row] = await sql<{ through: Date }[]>`select through from switchyard.rollup_progress where name = 'rollups'`;
+  const [row] = await sql<
+    { through: Date }[]
+  >`select through from switchyard.rollup_progress where name = 'rollups'`;
   return row?.through ?? null;
 }
 
@@ -33,7 +35,12 @@ export async function setRollupsThrough(sql: Q, through: Date): Promise<void> {
  * A tenant's events from `through` (or the last 24 h, whichever is earlier) up to `now`, per type,
  * entity type and hour; the index on (tenant, recorded_at) covers it.
  */
-export function tenantLiveRows(sql: Q, tenant: string, now: Date, through: Date | null): Promise<LiveRow[]> {
+export function tenantLiveRows(
+  sql: Q,
+  tenant: string,
+  now: Date,
+  through: Date | null,
+): Promise<LiveRow[]> {
   return sql<LiveRow[]>`
     select e.type, e.entity_type as "entityType", date_trunc('hour', e.recorded_at, 'UTC') as hour,
       count(*)::int as events,
@@ -41,12 +48,18 @@ export function tenantLiveRows(sql: Q, tenant: string, now: Date, through: Date 
       count(*) filter (where e.recorded_at > ${now}::timestamptz - interval '24 hours')::int as "lastDay"
     from switchyard.events e
     where e.tenant = ${tenant} and e.recorded_at <= ${now}
-      and e.recorded_at >= least(${through ?? new Date(0)}::timestamptz, date_trunc('hour', ${now}::timestamptz - interval '23 hours', 'UTC'))
+      and e.recorded_at >= least(${
+    through ?? new Date(0)
+  }::timestamptz, date_trunc('hour', ${now}::timestamptz - interval '23 hours', 'UTC'))
     group by 1, 2, 3`;
 }
 
 /** A tenant's stored per-type totals before `through`. */
-export function tenantRolledTotals(sql: Q, tenant: string, through: Date | null): Promise<TotalRow[]> {
+export function tenantRolledTotals(
+  sql: Q,
+  tenant: string,
+  through: Date | null,
+): Promise<TotalRow[]> {
   if (!through) return Promise.resolve([]);
   return sql<TotalRow[]>`
     select r.type, r.entity_type as "entityType", sum(r.events)::bigint::float8 as events
@@ -106,7 +119,12 @@ export interface SeriesRow {
 }
 
 /** Hourly totals for one tenant (or `*`, the whole system) over [from, to). */
-export function hourlySeries(sql: Q, tenant: string | null, from: Date, to: Date): Promise<SeriesRow[]> {
+export function hourlySeries(
+  sql: Q,
+  tenant: string | null,
+  from: Date,
+  to: Date,
+): Promise<SeriesRow[]> {
   return sql<SeriesRow[]>`
     select r.hour, r.events::float8 as events, r.attempts::float8 as attempts, r.attempts_ok::float8 as "attemptsOk",
       r.dead::float8 as dead, r.latency_p50_ms as p50, r.latency_p95_ms as p95, r.relay_lag_ms::float8 as "relayLagMs"
@@ -131,7 +149,12 @@ export function relayLagHours(sql: Q, from: Date, to: Date) {
 }
 
 /** Keeps the worst relay-lag sample of the hour. */
-export async function sampleRelayLag(sql: Q, hour: Date, lagMs: number, lagEvents: number): Promise<void> {
+export async function sampleRelayLag(
+  sql: Q,
+  hour: Date,
+  lagMs: number,
+  lagEvents: number,
+): Promise<void> {
   await sql`
     insert into switchyard.metric_relay_lag as l (hour, max_lag_ms, max_lag_events, last_lag_ms, samples)
     values (${hour}, ${lagMs}, ${lagEvents}, ${lagMs}, 1)
@@ -180,7 +203,9 @@ export interface HealthFigures {
 }
 
 export function activeTenants(sql: Q) {
-  return sql<{ slug: string }[]>`select slug from switchyard.tenants where status = 'active' order by slug`;
+  return sql<
+    { slug: string }[]
+  >`select slug from switchyard.tenants where status = 'active' order by slug`;
 }
 
 export interface OpenAlert {
@@ -243,7 +268,9 @@ export function openDeadLetters(sql: Q, tenant: string | null, limit: number) {
 }
 
 export function openAlertList(sql: Q, tenant: string | null) {
-  return sql<{ kind: string; tenant: string | null; subject: string; openedAt: Date; value: number | null }[]>`
+  return sql<
+    { kind: string; tenant: string | null; subject: string; openedAt: Date; value: number | null }[]
+  >`
     select kind, tenant, subject, opened_at as "openedAt", value from switchyard.alert_state
     where ${tenant}::text is null or tenant is null or tenant = ${tenant} order by opened_at desc`;
 }

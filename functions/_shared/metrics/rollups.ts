@@ -7,7 +7,14 @@ import type { AppContext } from "../context.ts";
 import type { Sql } from "../db.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import { type AnomalyRule, defaultRule, judge } from "./anomaly.ts";
-import { anomalyInputs, type AnomalyInput, firstEventHour, rollupsThrough, setRollupsThrough, storeRollups } from "./queries.ts";
+import {
+  type AnomalyInput,
+  anomalyInputs,
+  firstEventHour,
+  rollupsThrough,
+  setRollupsThrough,
+  storeRollups,
+} from "./queries.ts";
 import { HOUR_MS, hourFloor } from "./tenant.ts";
 
 const DAY_MS = 24 * HOUR_MS;
@@ -35,7 +42,11 @@ export const defaultRollupOptions: RollupOptions = {
 };
 
 /** Pure: the same hour on each of the past `days` days since the type first appeared, zero-filled. */
-export function sameHourHistory(input: Pick<AnomalyInput, "firstHour" | "past">, hour: number, days: number): number[] {
+export function sameHourHistory(
+  input: Pick<AnomalyInput, "firstHour" | "past">,
+  hour: number,
+  days: number,
+): number[] {
   const first = new Date(input.firstHour).getTime();
   const byHour = new Map(input.past.map(([h, n]) => [new Date(h).getTime(), Number(n)]));
   const history: number[] = [];
@@ -48,7 +59,12 @@ export function sameHourHistory(input: Pick<AnomalyInput, "firstHour" | "past">,
 }
 
 /** Pure: the `metrics.anomaly` events for one rolled-up hour. */
-export function anomalyEvents(inputs: AnomalyInput[], hour: number, days: number, rule: AnomalyRule): NewEvent[] {
+export function anomalyEvents(
+  inputs: AnomalyInput[],
+  hour: number,
+  days: number,
+  rule: AnomalyRule,
+): NewEvent[] {
   const iso = new Date(hour).toISOString();
   const out: NewEvent[] = [];
   for (const input of inputs) {
@@ -74,10 +90,14 @@ export interface RollupRound {
 }
 
 /** One round: rolls up every complete hour not yet stored, oldest first, one transaction per hour. */
-export async function rollUp(ctx: AppContext, opts: RollupOptions = defaultRollupOptions): Promise<RollupRound> {
+export async function rollUp(
+  ctx: AppContext,
+  opts: RollupOptions = defaultRollupOptions,
+): Promise<RollupRound> {
   const now = ctx.clock.now();
   const target = hourFloor(now - opts.graceMs);
-  let through = (await rollupsThrough(ctx.sql))?.getTime() ?? (await firstEventHour(ctx.sql))?.getTime() ?? target;
+  let through = (await rollupsThrough(ctx.sql))?.getTime() ??
+    (await firstEventHour(ctx.sql))?.getTime() ?? target;
   through = Math.max(through, target - opts.maxBackfillHours * HOUR_MS);
   let hours = 0;
   let anomalies = 0;
@@ -85,12 +105,19 @@ export async function rollUp(ctx: AppContext, opts: RollupOptions = defaultRollu
     const hour = through;
     const done = await ctx.sql.begin(async (tx) => {
       const sql = tx as unknown as Sql;
-      const [lock] = await sql<{ ok: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('switchyard.rollups')) as ok`;
+      const [lock] = await sql<
+        { ok: boolean }[]
+      >`select pg_try_advisory_xact_lock(hashtext('switchyard.rollups')) as ok`;
       if (!lock.ok) return null;
       await storeRollups(sql, new Date(hour), new Date(hour + HOUR_MS));
       let events: NewEvent[] = [];
       if (now - hour <= opts.announceWithinMs) {
-        events = anomalyEvents(await anomalyInputs(sql, new Date(hour), opts.historyDays), hour, opts.historyDays, opts.rule);
+        events = anomalyEvents(
+          await anomalyInputs(sql, new Date(hour), opts.historyDays),
+          hour,
+          opts.historyDays,
+          opts.rule,
+        );
         await appendEvents(sql, events);
       }
       await setRollupsThrough(sql, new Date(hour + HOUR_MS));
@@ -101,7 +128,9 @@ export async function rollUp(ctx: AppContext, opts: RollupOptions = defaultRollu
     hours++;
     through = hour + HOUR_MS;
   }
-  if (hours) ctx.log.info("rolled up", { hours, anomalies, through: new Date(through).toISOString() });
+  if (hours) {
+    ctx.log.info("rolled up", { hours, anomalies, through: new Date(through).toISOString() });
+  }
   return { hours, anomalies, through: new Date(through).toISOString() };
 }
 

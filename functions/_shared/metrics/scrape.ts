@@ -26,22 +26,37 @@ export async function collectFamilies(ctx: AppContext): Promise<Family[]> {
     h.sum += b.sumMs / 1000;
     byTenant.set(b.tenant, h);
   }
-  const breakers = [ctx.breakers.db, ctx.breakers.store].map((b): { name: string; state: string } => ({ name: b.name, state: b.state })).concat(more.map((b) => ({ name: b.name, state: b.state })));
+  const breakers = [ctx.breakers.db, ctx.breakers.store].map((
+    b,
+  ): { name: string; state: string } => ({ name: b.name, state: b.state })).concat(
+    more.map((b) => ({ name: b.name, state: b.state })),
+  );
   return [
     {
-      name: "switchyard_events_total", type: "counter", help: "Events appended to the log, per tenant and type.",
-      samples: perType.map((r) => ({ labels: { tenant: r.tenant, type: r.type }, value: r.events })),
+      name: "switchyard_events_total",
+      type: "counter",
+      help: "Events appended to the log, per tenant and type.",
+      samples: perType.map((r) => ({
+        labels: { tenant: r.tenant, type: r.type },
+        value: r.events,
+      })),
     },
     {
-      name: "switchyard_relay_lag_seconds", type: "gauge", help: "Age of the oldest event the relay has not handed over.",
+      name: "switchyard_relay_lag_seconds",
+      type: "gauge",
+      help: "Age of the oldest event the relay has not handed over.",
       samples: [{ value: (health.relay?.lag_ms ?? 0) / 1000 }],
     },
     {
-      name: "switchyard_relay_lag_events", type: "gauge", help: "Events the relay has not handed over yet.",
+      name: "switchyard_relay_lag_events",
+      type: "gauge",
+      help: "Events the relay has not handed over yet.",
       samples: [{ value: health.relay?.lag_events ?? 0 }],
     },
     {
-      name: "switchyard_deliveries_total", type: "counter", help: "Delivery attempts by outcome (delivered, failed) and dead letters.",
+      name: "switchyard_deliveries_total",
+      type: "counter",
+      help: "Delivery attempts by outcome (delivered, failed) and dead letters.",
       samples: perTenant.flatMap((r) => [
         { labels: { tenant: r.tenant, outcome: "delivered" }, value: r.attemptsOk },
         { labels: { tenant: r.tenant, outcome: "failed" }, value: r.attempts - r.attemptsOk },
@@ -49,24 +64,36 @@ export async function collectFamilies(ctx: AppContext): Promise<Family[]> {
       ]),
     },
     {
-      name: "switchyard_deliveries_due", type: "gauge", help: "Deliveries waiting to be sent.",
+      name: "switchyard_deliveries_due",
+      type: "gauge",
+      help: "Deliveries waiting to be sent.",
       samples: [{ value: health.deliveries?.due ?? 0 }],
     },
     {
-      name: "switchyard_delivery_latency_seconds", type: "histogram", help: "Delivery attempt latency.",
-      samples: [...byTenant].flatMap(([tenant, h]) => histogramSamples({ tenant }, LATENCY_BOUNDS_S, h.counts, h.sum)),
+      name: "switchyard_delivery_latency_seconds",
+      type: "histogram",
+      help: "Delivery attempt latency.",
+      samples: [...byTenant].flatMap(([tenant, h]) =>
+        histogramSamples({ tenant }, LATENCY_BOUNDS_S, h.counts, h.sum)
+      ),
     },
     {
-      name: "switchyard_circuit_breaker_state", type: "gauge", help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
+      name: "switchyard_circuit_breaker_state",
+      type: "gauge",
+      help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
       samples: breakers.map((b) => ({ labels: { breaker: b.name }, value: breakerValue(b.state) })),
     },
   ];
 }
 
 export async function prometheusText(ctx: AppContext): Promise<string> {
-  const hit = await ctx.breakers.store.run(() => ctx.store.get<string>(CACHE_KEY)).catch(() => null);
+  const hit = await ctx.breakers.store.run(() => ctx.store.get<string>(CACHE_KEY)).catch(() =>
+    null
+  );
   if (hit) return hit;
   const text = render(await collectFamilies(ctx));
-  await ctx.breakers.store.run(() => ctx.store.set(CACHE_KEY, text, { ttlMs: CACHE_TTL_MS })).catch(() => {});
+  await ctx.breakers.store.run(() => ctx.store.set(CACHE_KEY, text, { ttlMs: CACHE_TTL_MS })).catch(
+    () => {},
+  );
   return text;
 }

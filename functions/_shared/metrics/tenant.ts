@@ -1,7 +1,13 @@
 /** `GET /api/metrics`: a tenant's business figures, computed from rollups plus the live tail, cached a minute. */
 import type { AppContext } from "../context.ts";
 import { isUnavailable } from "../db.ts";
-import { type LiveRow, rollupsThrough, tenantLiveRows, tenantRolledTotals, type TotalRow } from "./queries.ts";
+import {
+  type LiveRow,
+  rollupsThrough,
+  tenantLiveRows,
+  tenantRolledTotals,
+  type TotalRow,
+} from "./queries.ts";
 
 export const HOUR_MS = 3_600_000;
 export const hourFloor = (ms: number) => Math.floor(ms / HOUR_MS) * HOUR_MS;
@@ -27,11 +33,23 @@ export interface TenantMetrics {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Pure: stored totals before `through` plus live rows after it; 24 hourly buckets ending with the current hour. */
-export function shapeTenantMetrics(tenant: string, now: number, through: number | null, live: LiveRow[], rolled: TotalRow[]): TenantMetrics {
+export function shapeTenantMetrics(
+  tenant: string,
+  now: number,
+  through: number | null,
+  live: LiveRow[],
+  rolled: TotalRow[],
+): TenantMetrics {
   const events: Breakdown = { total: 0, lastHour: 0, last24h: 0 };
   const byType: Record<string, Breakdown> = {};
   const byEntityType: Record<string, Breakdown> = {};
-  const add = (map: Record<string, Breakdown>, key: string, total: number, lastHour: number, last24h: number) => {
+  const add = (
+    map: Record<string, Breakdown>,
+    key: string,
+    total: number,
+    lastHour: number,
+    last24h: number,
+  ) => {
     const b = map[key] ??= { total: 0, lastHour: 0, last24h: 0 };
     b.total += total;
     b.lastHour += lastHour;
@@ -56,12 +74,16 @@ export function shapeTenantMetrics(tenant: string, now: number, through: number 
     events.lastHour += b.lastHour;
     events.last24h += b.last24h;
   }
-  const sortKeys = (m: Record<string, Breakdown>) => Object.fromEntries(Object.entries(m).sort(([a], [b]) => a < b ? -1 : 1));
+  const sortKeys = (m: Record<string, Breakdown>) =>
+    Object.fromEntries(Object.entries(m).sort(([a], [b]) => a < b ? -1 : 1));
   return {
     tenant,
     generatedAt: new Date(now).toISOString(),
     events,
-    averagePerMinute: { lastHour: round2(events.lastHour / 60), last24h: round2(events.last24h / 1440) },
+    averagePerMinute: {
+      lastHour: round2(events.lastHour / 60),
+      last24h: round2(events.last24h / 1440),
+    },
     byType: sortKeys(byType),
     byEntityType: sortKeys(byEntityType),
     topTypes: Object.entries(byType)
@@ -73,7 +95,10 @@ export function shapeTenantMetrics(tenant: string, now: number, through: number 
   };
 }
 
-export async function computeTenantMetrics(ctx: AppContext, tenant: string): Promise<TenantMetrics> {
+export async function computeTenantMetrics(
+  ctx: AppContext,
+  tenant: string,
+): Promise<TenantMetrics> {
   const now = ctx.clock.now();
   return await ctx.breakers.db.run(async () => {
     const through = await rollupsThrough(ctx.sql);
@@ -86,13 +111,18 @@ export async function computeTenantMetrics(ctx: AppContext, tenant: string): Pro
 }
 
 /** Served from the fast store when computed in the last minute; a store outage only costs speed. */
-export async function tenantMetrics(ctx: AppContext, tenant: string): Promise<{ metrics: TenantMetrics; cached: boolean }> {
+export async function tenantMetrics(
+  ctx: AppContext,
+  tenant: string,
+): Promise<{ metrics: TenantMetrics; cached: boolean }> {
   const key = `${tenant}:metrics:v1`;
-  const hit = await ctx.breakers.store.run(() => ctx.store.get<TenantMetrics>(key)).catch(() => null);
+  const hit = await ctx.breakers.store.run(() => ctx.store.get<TenantMetrics>(key)).catch(() =>
+    null
+  );
   if (hit) return { metrics: hit, cached: true };
   const metrics = await computeTenantMetrics(ctx, tenant);
-  await ctx.breakers.store.run(() => ctx.store.set(key, metrics, { ttlMs: CACHE_TTL_MS })).catch((err) =>
-    ctx.log.warn("metrics cache write failed", { tenant, error: err })
-  );
+  await ctx.breakers.store.run(() => ctx.store.set(key, metrics, { ttlMs: CACHE_TTL_MS })).catch((
+    err,
+  ) => ctx.log.warn("metrics cache write failed", { tenant, error: err }));
   return { metrics, cached: false };
 }

@@ -15,7 +15,10 @@ export interface HandoverResult {
   composed: number;
 }
 
-export async function acceptHandover(ctx: AppContext, events: LoggedEvent[]): Promise<HandoverResult> {
+export async function acceptHandover(
+  ctx: AppContext,
+  events: LoggedEvent[],
+): Promise<HandoverResult> {
   if (events.length === 0) return { routed: 0, composed: 0 };
   const maxSeq = events.reduce((m, e) => Math.max(m, e.seq), 0);
   const routed = await ctx.sql.begin(async (tx) => {

@@ -131,7 +131,7 @@ export class MemoryStore implements FastStore {
     while (drop < h.at.length && h.at[drop] <= now - windowMs) drop++;
     if (drop > 0) h.at.splice(0, drop);
     const success = h.at.length + cost <= limit;
-    if (success) for (let i = 0; i < cost; i++) h.at.push(now);
+    if (success) { for (let i = 0; i < cost; i++) h.at.push(now); }
     if (++this.#writes % SWEEP_EVERY === 0) this.#sweep();
     return Promise.resolve({
       success,

@@ -115,7 +115,12 @@ export class UpstashStore implements FastStore {
     return (await lock.acquire()) ? { release: () => lock.release() } : null;
   }
 
-  async rateLimit(key: string, limit: number, windowMs: number, cost = 1): Promise<RateLimitResult> {
+  async rateLimit(
+    key: string,
+    limit: number,
+    windowMs: number,
+    cost = 1,
+  ): Promise<RateLimitResult> {
     const id = `${limit}/${windowMs}`;
     let limiter = this.#limiters.get(id);
     if (!limiter) {

@@ -22,9 +22,13 @@ function requireToken(config: Config): string {
 
 /** The bot with its commands. Without `botInfo`, grammY fetches it once (getMe) on the first update. */
 export function createBot(ctx: AppContext, botInfo?: UserFromGetMe): Bot {
-  const bot = new Bot(requireToken(ctx.config), { client: { apiRoot: ctx.config.TELEGRAM_API_ROOT }, botInfo });
+  const bot = new Bot(requireToken(ctx.config), {
+    client: { apiRoot: ctx.config.TELEGRAM_API_ROOT },
+    botInfo,
+  });
   const say = (c: Context) => replies[replyLanguage(c.from?.language_code)];
-  const reply = (c: Context, html: string) => c.reply(html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
+  const reply = (c: Context, html: string) =>
+    c.reply(html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
 
   bot.command("start", async (c) => {
     const code = c.match.trim();
@@ -49,6 +53,12 @@ export function createBot(ctx: AppContext, botInfo?: UserFromGetMe): Bot {
 
   bot.command("help", (c) => reply(c, say(c).help));
   // In groups only commands get an answer, so the bot never talks over people.
-  bot.on("message", (c) => c.chat.type === "private" || c.message.text?.startsWith("/") ? reply(c, say(c).help) : undefined);
+  bot.on(
+    "message",
+    (c) =>
+      c.chat.type === "private" || c.message.text?.startsWith("/")
+        ? reply(c, say(c).help)
+        : undefined,
+  );
   return bot;
 }

@@ -19,21 +19,47 @@ const senders = new WeakMap<AppContext, TelegramSender>();
 
 export function senderFor(ctx: AppContext): TelegramSender {
   let sender = senders.get(ctx);
-  if (!sender) senders.set(ctx, sender = new TelegramSender(createApi(ctx.config), ctx.store, ctx.clock, ctx.log));
+  if (!sender) {
+    senders.set(
+      ctx,
+      sender = new TelegramSender(createApi(ctx.config), ctx.store, ctx.clock, ctx.log),
+    );
+  }
   return sender;
 }
 
 export const telegramConnector: Connector = {
   async send(ctx, delivery, endpoint, event) {
     const started = ctx.clock.now();
-    const result = (r: Omit<SendResult, "latencyMs">): SendResult => ({ ...r, latencyMs: ctx.clock.now() - started });
-    if (!ctx.config.TELEGRAM_BOT_TOKEN) return result({ ok: false, permanent: true, error: "Telegram is off: TELEGRAM_BOT_TOKEN is not set" });
+    const result = (r: Omit<SendResult, "latencyMs">): SendResult => ({
+      ...r,
+      latencyMs: ctx.clock.now() - started,
+    });
+    if (!ctx.config.TELEGRAM_BOT_TOKEN) {
+      return result({
+        ok: false,
+        permanent: true,
+        error: "Telegram is off: TELEGRAM_BOT_TOKEN is not set",
+      });
+    }
     const transform = telegramTransformSchema.safeParse(endpoint.transform ?? {});
-    if (!transform.success) return result({ ok: false, permanent: true, error: `bad telegram transform: ${transform.error.message}`.slice(0, 500) });
+    if (!transform.success) {
+      return result({
+        ok: false,
+        permanent: true,
+        error: `bad telegram transform: ${transform.error.message}`.slice(0, 500),
+      });
+    }
 
-    const chats = endpoint.chats.length ? endpoint.chats : await activeChatIds(ctx.sql, endpoint.tenant);
+    const chats = endpoint.chats.length
+      ? endpoint.chats
+      : await activeChatIds(ctx.sql, endpoint.tenant);
     if (!chats.length) {
-      return result({ ok: false, permanent: true, error: "no linked Telegram chats: link one with `switchyard telegram link`" });
+      return result({
+        ok: false,
+        permanent: true,
+        error: "no linked Telegram chats: link one with `switchyard telegram link`",
+      });
     }
     const html = renderMessage(event, transform.data);
     const sentKeys = chats.map((chat) => `telegram:sent:${delivery.id}:${chat}`);
@@ -44,8 +70,18 @@ export const telegramConnector: Connector = {
       const outcome = await sender.send(chatId, html, endpoint.timeoutMs);
       if (outcome.ok) await ctx.store.set(sentKeys[i], 1, { ttlMs: SENT_TTL_MS }).catch(() => {});
       if (outcome.gone) {
-        await unlinkChat(ctx.sql, chatId, "blocked", `${outcome.status}: ${outcome.error}`, endpoint.tenant);
-        ctx.log.warn("telegram chat unlinked: the bot cannot reach it", { tenant: endpoint.tenant, chatId, error: outcome.error });
+        await unlinkChat(
+          ctx.sql,
+          chatId,
+          "blocked",
+          `${outcome.status}: ${outcome.error}`,
+          endpoint.tenant,
+        );
+        ctx.log.warn("telegram chat unlinked: the bot cannot reach it", {
+          tenant: endpoint.tenant,
+          chatId,
+          error: outcome.error,
+        });
       }
       return outcome;
     }));
@@ -66,13 +102,23 @@ export function summarize(outcomes: ChatOutcome[]): Omit<SendResult, "latencyMs"
   if (retryable.length) {
     const waits = retryable.map((o) => o.retryAfterMs ?? 0);
     return {
-      ok: false, status: first.status, responseExcerpt: excerpt,
+      ok: false,
+      status: first.status,
+      responseExcerpt: excerpt,
       // Only flood control held chats back: the delivery waits its turn without spending a try.
       ...(retryable.every((o) => o.deferred) ? { deferred: true } : {}),
       ...(Math.max(...waits) > 0 ? { retryAfterMs: Math.max(...waits) } : {}),
       error: `${retryable.length} of ${outcomes.length} chats failed: ${first.error}`,
     };
   }
-  if (!sent.length) return { ok: false, permanent: true, status: first.status, responseExcerpt: excerpt, error: `every chat failed: ${first.error}` };
+  if (!sent.length) {
+    return {
+      ok: false,
+      permanent: true,
+      status: first.status,
+      responseExcerpt: excerpt,
+      error: `every chat failed: ${first.error}`,
+    };
+  }
   return { ok: true, status: 200, responseExcerpt: excerpt };
 }

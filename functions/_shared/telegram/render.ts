@@ -10,7 +10,13 @@ import { renderText } from "../delivery/transform.ts";
 export const MAX_VALUE_CHARS = 400;
 
 // Telegram's HTML mode knows only these named entities (plus numeric ones).
-const htmlEntities: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const htmlEntities: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => htmlEntities[ch]);
@@ -18,7 +24,9 @@ export function escapeHtml(text: string): string {
 
 function escapeValue(text: string): string {
   if (text === "") return "—";
-  return escapeHtml(text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text);
+  return escapeHtml(
+    text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS - 1)}…` : text,
+  );
 }
 
 /** Fills `{{path}}` placeholders (paths into the envelope: `entity.id`, `data.total`) with escaped values. */

@@ -61,11 +61,22 @@ export class TelegramSender {
     for (let retries = 0;; retries++) {
       if (this.#closed) return { chatId, ok: false, error: "the sender is shutting down" };
       const at = this.planner.earliest(chatId, this.clock.now());
-      if (at > deadline) return { chatId, ok: false, deferred: true, retryAfterMs: at - this.clock.now(), error: "flood control: the chat's queue is full" };
+      if (at > deadline) {
+        return {
+          chatId,
+          ok: false,
+          deferred: true,
+          retryAfterMs: at - this.clock.now(),
+          error: "flood control: the chat's queue is full",
+        };
+      }
       await this.#takeSlot(chatId);
       if (this.#closed) return { chatId, ok: false, error: "the sender is shutting down" };
       try {
-        const msg = await this.api.sendMessage(chatId, html, { parse_mode: "HTML", link_preview_options: { is_disabled: true } });
+        const msg = await this.api.sendMessage(chatId, html, {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+        });
         return { chatId, ok: true, status: 200, messageId: msg.message_id };
       } catch (err) {
         const outcome = classify(chatId, err);
@@ -73,7 +84,10 @@ export class TelegramSender {
         const until = this.clock.now() + outcome.retryAfterMs;
         this.planner.holdChat(chatId, until);
         if (retries >= this.#maxRetries || until > deadline) return outcome;
-        this.log.warn("telegram asked to slow down", { chatId, retryAfterMs: outcome.retryAfterMs });
+        this.log.warn("telegram asked to slow down", {
+          chatId,
+          retryAfterMs: outcome.retryAfterMs,
+        });
       }
     }
   }
@@ -94,7 +108,10 @@ export class TelegramSender {
   async #sharedSlot(chatId: string): Promise<number> {
     try {
       // The lease is a little shorter than the spacing so timer jitter does not cost a whole slot.
-      const leased = await this.store.set(`telegram:chat:${chatId}:slot`, 1, { nx: true, ttlMs: Math.max(1, this.#limits.perChatMs - 50) });
+      const leased = await this.store.set(`telegram:chat:${chatId}:slot`, 1, {
+        nx: true,
+        ttlMs: Math.max(1, this.#limits.perChatMs - 50),
+      });
       if (!leased) return 100;
       const bot = await this.store.rateLimit("telegram:bot", this.#limits.perBotPerSecond, 1_000);
       return bot.success ? 0 : Math.max(10, bot.resetMs - this.clock.now());
@@ -111,14 +128,25 @@ export function classify(chatId: string, err: unknown): ChatOutcome {
     const status = err.error_code;
     const error = err.description.slice(0, 500);
     if (status === 429) {
-      return { chatId, ok: false, status, error, retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1_000 };
+      return {
+        chatId,
+        ok: false,
+        status,
+        error,
+        retryAfterMs: Math.max(1, err.parameters.retry_after ?? 1) * 1_000,
+      };
     }
     if (status === 403) return { chatId, ok: false, status, error, gone: true, permanent: true };
-    if (status === 400 && /chat not found|user is deactivated|group chat was (upgraded|deleted)/i.test(error)) {
+    if (
+      status === 400 &&
+      /chat not found|user is deactivated|group chat was (upgraded|deleted)/i.test(error)
+    ) {
       return { chatId, ok: false, status, error, gone: true, permanent: true };
     }
     return { chatId, ok: false, status, error, permanent: status >= 400 && status < 500 };
   }
-  if (err instanceof HttpError) return { chatId, ok: false, error: `network error: ${String(err.message).slice(0, 300)}` };
+  if (err instanceof HttpError) {
+    return { chatId, ok: false, error: `network error: ${String(err.message).slice(0, 300)}` };
+  }
   return { chatId, ok: false, error: String((err as Error)?.message ?? err).slice(0, 500) };
 }

@@ -6,7 +6,10 @@ export interface TenantSubscriptions {
   endpoints: { name: string; patterns: string[] }[];
 }
 
-export async function subscriptionsOfTenants(sql: Sql, tenants: string[]): Promise<TenantSubscriptions[]> {
+export async function subscriptionsOfTenants(
+  sql: Sql,
+  tenants: string[],
+): Promise<TenantSubscriptions[]> {
   const rows = await sql<{ tenant: string; name: string; patterns: string[] }[]>`
     select e.tenant, coalesce(e.name, e.id) as name,
       coalesce(array_agg(s.pattern order by s.pattern) filter (where s.pattern is not null), '{}') as patterns
@@ -16,6 +19,9 @@ export async function subscriptionsOfTenants(sql: Sql, tenants: string[]): Promi
     group by e.tenant, e.id, e.name order by e.tenant, name`;
   return tenants.map((tenant) => ({
     tenant,
-    endpoints: rows.filter((r) => r.tenant === tenant).map(({ name, patterns }) => ({ name, patterns })),
+    endpoints: rows.filter((r) => r.tenant === tenant).map(({ name, patterns }) => ({
+      name,
+      patterns,
+    })),
   }));
 }

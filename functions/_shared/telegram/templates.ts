@@ -28,8 +28,10 @@ const defaults: Record<string, Record<Language, string>> = {
     en: "📦 Stock reserved for product {{entity.id}}",
   },
   "delivery.dead": {
-    es: "🔴 <b>Entrega fallida</b>: {{entity.type}} {{entity.id}} pasó a dead letter tras agotar los reintentos",
-    en: "🔴 <b>Delivery failed</b>: {{entity.type}} {{entity.id}} was dead-lettered after its last retry",
+    es:
+      "🔴 <b>Entrega fallida</b>: {{entity.type}} {{entity.id}} pasó a dead letter tras agotar los reintentos",
+    en:
+      "🔴 <b>Delivery failed</b>: {{entity.type}} {{entity.id}} was dead-lettered after its last retry",
   },
   "dto.conciliation_exhausted": {
     es: "⚠️ <b>Conciliación agotada</b>: {{entity.type}} {{entity.id}} no pudo recomponerse",
@@ -59,7 +61,8 @@ export const telegramTransformSchema = z.object({
 export type TelegramTransform = z.infer<typeof telegramTransformSchema>;
 
 export function templateFor(type: string, transform: TelegramTransform): string {
-  return transform.templates[type] ?? transform.text ?? defaults[type]?.[transform.language] ?? fallback[transform.language];
+  return transform.templates[type] ?? transform.text ?? defaults[type]?.[transform.language] ??
+    fallback[transform.language];
 }
 
 export function renderMessage(event: EventEnvelope, transform: TelegramTransform): string {

@@ -14,7 +14,10 @@ class AuthError extends Error {}
 async function api(path, init = {}) {
   const res = await fetch(`${base}${path}`, {
     ...init,
-    headers: { authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ""}`, ...(init.body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ""}`,
+      ...(init.body ? { "content-type": "application/json" } : {}),
+    },
   });
   if (res.status === 401) throw new AuthError("the service key was refused");
   const body = await res.json().catch(() => ({}));
@@ -46,7 +49,10 @@ async function start() {
     const { items } = await api("/dashboard/api/tenants");
     const select = $("tenant");
     const chosen = new URLSearchParams(location.search).get("tenant") ?? select.value;
-    select.replaceChildren(new Option("All tenants", ""), ...items.map((t) => new Option(`${t.name} (${t.slug})`, t.slug)));
+    select.replaceChildren(
+      new Option("All tenants", ""),
+      ...items.map((t) => new Option(`${t.name} (${t.slug})`, t.slug)),
+    );
     select.value = items.some((t) => t.slug === chosen) ? chosen : "";
   } catch (err) {
     if (err instanceof AuthError) {
@@ -77,7 +83,9 @@ async function refresh() {
     renderOverview(overview);
     renderDeadLetters(dead.items);
     $("banner").hidden = true;
-    $("updated").textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000}s · times in UTC`;
+    $("updated").textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${
+      REFRESH_MS / 1000
+    }s · times in UTC`;
   } catch (err) {
     if (err instanceof AuthError) return showSignin("The service key is no longer accepted.");
     $("banner").textContent = `Could not refresh: ${err.message}. Showing the last figures.`;
@@ -107,31 +115,65 @@ function renderOverview(o) {
   const t = o.totals;
   kpi("kpi-events", num(t.events));
   $("kpi-rate").textContent = `${num(t.eventsPerMinute)} / min average`;
-  kpi("kpi-success", pct(t.successRate), t.successRate === null ? "" : t.successRate < 0.99 ? "bad" : "good");
+  kpi(
+    "kpi-success",
+    pct(t.successRate),
+    t.successRate === null ? "" : t.successRate < 0.99 ? "bad" : "good",
+  );
   $("kpi-attempts").textContent = `${num(t.attempts)} attempts · ${num(t.failed)} failed`;
   kpi("kpi-p95", ms(t.p95Ms));
-  kpi("kpi-lag", o.relay.lagMs === null ? "unknown" : ms(o.relay.lagMs), o.relay.lagMs > 30_000 ? "bad" : "");
-  $("kpi-lag-events").textContent = o.relay.lagEvents === null ? "relay not reporting" : `${num(o.relay.lagEvents)} events behind`;
+  kpi(
+    "kpi-lag",
+    o.relay.lagMs === null ? "unknown" : ms(o.relay.lagMs),
+    o.relay.lagMs > 30_000 ? "bad" : "",
+  );
+  $("kpi-lag-events").textContent = o.relay.lagEvents === null
+    ? "relay not reporting"
+    : `${num(o.relay.lagEvents)} events behind`;
   kpi("kpi-dead", num(o.backlog.dead ?? 0), (o.backlog.dead ?? 0) > 0 ? "bad" : "good");
 
   const lagging = o.relay.lagMs > 30_000;
-  $("status").textContent = o.alerts.length ? `${o.alerts.length} open alert${o.alerts.length > 1 ? "s" : ""}` : lagging ? "relay lagging" : "healthy";
+  $("status").textContent = o.alerts.length
+    ? `${o.alerts.length} open alert${o.alerts.length > 1 ? "s" : ""}`
+    : lagging
+    ? "relay lagging"
+    : "healthy";
   $("status").className = `status ${o.alerts.length || lagging ? "degraded" : "ok"}`;
 
-  const line = (name, key, extra = {}) => ({ name, className: key, values: o.series.map((p) => p[key]), ...extra });
+  const line = (name, key, extra = {}) => ({
+    name,
+    className: key,
+    values: o.series.map((p) => p[key]),
+    ...extra,
+  });
   lineChart($("chart-throughput"), {
-    labels, xLabel, yFormat: num, series: [line("events", "events", { area: true })], emptyText: "No events in this window",
+    labels,
+    xLabel,
+    yFormat: num,
+    series: [line("events", "events", { area: true })],
+    emptyText: "No events in this window",
   });
   lineChart($("chart-latency"), {
-    labels, xLabel, yFormat: ms, series: [line("p50", "p50"), line("p95", "p95")], emptyText: "No delivery attempts in this window",
+    labels,
+    xLabel,
+    yFormat: ms,
+    series: [line("p50", "p50"), line("p95", "p95")],
+    emptyText: "No delivery attempts in this window",
   });
   stackedBars($("chart-deliveries"), {
-    labels, xLabel, yFormat: num, stacks: ["delivered", "failed", "dead"].map((k) => line(k, k)),
+    labels,
+    xLabel,
+    yFormat: num,
+    stacks: ["delivered", "failed", "dead"].map((k) => line(k, k)),
   });
-  $("delivery-states").textContent =
-    `Deliveries created in window: ${num(o.deliveries.delivered)} delivered · ${num(o.deliveries.pending)} pending · ${num(o.deliveries.dead)} dead`;
+  $("delivery-states").textContent = `Deliveries created in window: ${
+    num(o.deliveries.delivered)
+  } delivered · ${num(o.deliveries.pending)} pending · ${num(o.deliveries.dead)} dead`;
   lineChart($("chart-lag"), {
-    labels, xLabel, yFormat: ms, series: [line("relay lag", "relayLagMs", { className: "lag", area: true })],
+    labels,
+    xLabel,
+    yFormat: ms,
+    series: [line("relay lag", "relayLagMs", { className: "lag", area: true })],
     emptyText: "No lag recorded: the relay is keeping up",
   });
 
@@ -139,7 +181,8 @@ function renderOverview(o) {
   const max = Math.max(1, ...o.topTypes.map((x) => x.events));
   top.replaceChildren(...o.topTypes.map((x) => {
     const li = document.createElement("li");
-    li.innerHTML = `<span class="name"></span><span class="count"></span><span class="bar"><span></span></span>`;
+    li.innerHTML =
+      `<span class="name"></span><span class="count"></span><span class="bar"><span></span></span>`;
     li.querySelector(".name").textContent = x.type;
     li.querySelector(".name").title = x.type;
     li.querySelector(".count").textContent = num(x.events);
@@ -150,9 +193,15 @@ function renderOverview(o) {
   $("top-hint").textContent = hours === 24 ? "last 24 hours" : `last ${hours / 24} days`;
 
   const alerts = $("alerts");
-  alerts.replaceChildren(...o.alerts.map((a) =>
-    item(`${a.kind.replaceAll("_", " ")} · ${a.subject}${a.tenant ? ` · ${a.tenant}` : ""} · since ${ago(a.openedAt)}`)
-  ));
+  alerts.replaceChildren(
+    ...o.alerts.map((a) =>
+      item(
+        `${a.kind.replaceAll("_", " ")} · ${a.subject}${a.tenant ? ` · ${a.tenant}` : ""} · since ${
+          ago(a.openedAt)
+        }`,
+      )
+    ),
+  );
   if (!o.alerts.length) alerts.append(item("No open alerts.", "none"));
 }
 
@@ -160,11 +209,19 @@ function renderDeadLetters(items) {
   const body = $("dlq").querySelector("tbody");
   $("dlq").hidden = items.length === 0;
   $("dlq-empty").hidden = items.length > 0;
-  $("dlq-hint").textContent = items.length ? `${items.length} waiting${items.length >= 50 ? " (newest 50)" : ""}` : "";
+  $("dlq-hint").textContent = items.length
+    ? `${items.length} waiting${items.length >= 50 ? " (newest 50)" : ""}`
+    : "";
   body.replaceChildren(...items.map((d) => {
     const tr = document.createElement("tr");
     tr.dataset.id = d.id;
-    const cells = [ago(d.deadAt), d.tenant, d.eventType ?? d.eventId, d.endpoint ?? d.endpointId, d.reason ?? ""];
+    const cells = [
+      ago(d.deadAt),
+      d.tenant,
+      d.eventType ?? d.eventId,
+      d.endpoint ?? d.endpointId,
+      d.reason ?? "",
+    ];
     for (const [i, text] of cells.entries()) {
       const td = document.createElement("td");
       td.textContent = text;

@@ -2,7 +2,13 @@
 const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const whole = new Intl.NumberFormat("en");
 
-export const num = (n) => (n === null || n === undefined ? "—" : Math.abs(n) >= 10_000 ? compact.format(n) : whole.format(Math.round(n * 100) / 100));
+export const num = (
+  n,
+) => (n === null || n === undefined
+  ? "—"
+  : Math.abs(n) >= 10_000
+  ? compact.format(n)
+  : whole.format(Math.round(n * 100) / 100));
 
 export function ms(v) {
   if (v === null || v === undefined) return "—";
@@ -13,7 +19,9 @@ export function ms(v) {
   return `${(v / 60_000).toFixed(1)} min`;
 }
 
-export const pct = (v) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v >= 0.999 || v === 0 ? 0 : 1)}%`);
+export const pct = (
+  v,
+) => (v === null || v === undefined ? "—" : `${(v * 100).toFixed(v >= 0.999 || v === 0 ? 0 : 1)}%`);
 
 export function hourLabel(iso, spanHours) {
   const d = new Date(iso);

@@ -17,7 +17,8 @@ const assets: Record<string, string> = {
   "format.js": "text/javascript; charset=utf-8",
 };
 // The page may talk to its own origin only: no CDN, no third-party anything.
-const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+const csp =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const cache = new Map<string, string>();
 
@@ -41,7 +42,11 @@ const deadLetterQuery = z.object({
 });
 
 /** `public`: the page and its static assets (no key); `service`: the data it loads (service key). */
-export function registerDashboardRoutes(app: Hono<Env>, ctx: AppContext, audience: "public" | "service") {
+export function registerDashboardRoutes(
+  app: Hono<Env>,
+  ctx: AppContext,
+  audience: "public" | "service",
+) {
   if (audience === "public") {
     const serve = (name: string) => async (c: Context<Env>) => {
       c.header("Content-Security-Policy", csp);
@@ -53,20 +58,28 @@ export function registerDashboardRoutes(app: Hono<Env>, ctx: AppContext, audienc
     app.get("/dashboard", serve("index.html"));
     app.get("/dashboard/assets/:file", (c) => {
       const file = c.req.param("file");
-      if (!Object.hasOwn(assets, file) || file === "index.html") throw new AppError("not_found", `no asset ${file}`);
+      if (!Object.hasOwn(assets, file) || file === "index.html") {
+        throw new AppError("not_found", `no asset ${file}`);
+      }
       return serve(file)(c);
     });
     return;
   }
-  app.get("/dashboard/api/tenants", async (c) =>
-    c.json({ items: await ctx.breakers.db.run(() => listTenants(ctx.sql), isUnavailable) }));
+  app.get(
+    "/dashboard/api/tenants",
+    async (c) =>
+      c.json({ items: await ctx.breakers.db.run(() => listTenants(ctx.sql), isUnavailable) }),
+  );
   app.get("/dashboard/api/overview", async (c) => {
     const q = parseOrThrow(overviewQuery, c.req.query(), "query");
     return c.json(await dashboardOverview(ctx, q.tenant ?? null, q.hours));
   });
   app.get("/dashboard/api/dead-letters", async (c) => {
     const q = parseOrThrow(deadLetterQuery, c.req.query(), "query");
-    const items = await ctx.breakers.db.run(() => openDeadLetters(ctx.sql, q.tenant ?? null, q.limit), isUnavailable);
+    const items = await ctx.breakers.db.run(
+      () => openDeadLetters(ctx.sql, q.tenant ?? null, q.limit),
+      isUnavailable,
+    );
     return c.json({ items });
   });
 }

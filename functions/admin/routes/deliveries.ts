@@ -1,21 +1,39 @@
 /** Endpoints, deliveries, dead letters and replay (CONTRACT.md CLI: endpoints, deliveries, dlq, replay). */
 import { z } from "zod";
-import type { Hono, Context as HonoContext } from "hono";
+import type { Context as HonoContext, Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { parseOrThrow } from "../../_shared/validation.ts";
 import { getTenant } from "../../_shared/tenants.ts";
 import { endpointInputSchema, tenantSlugSchema } from "../../_shared/delivery/endpoint-schema.ts";
 import {
-  createEndpoint, disableEndpoint, enableEndpoint, getEndpoint, listEndpoints, rotateSecret,
+  createEndpoint,
+  disableEndpoint,
+  enableEndpoint,
+  getEndpoint,
+  listEndpoints,
+  rotateSecret,
 } from "../../_shared/delivery/endpoints.ts";
 import { testEndpoint } from "../../_shared/delivery/probe.ts";
-import { deliveryFiltersSchema, dlqFiltersSchema, getDelivery, listDeadLetters, listDeliveries } from "../../_shared/delivery/history.ts";
-import { dlqReplaySchema, historyReplaySchema, replayDeadLetters, replayHistory } from "../../_shared/delivery/replay.ts";
+import {
+  deliveryFiltersSchema,
+  dlqFiltersSchema,
+  getDelivery,
+  listDeadLetters,
+  listDeliveries,
+} from "../../_shared/delivery/history.ts";
+import {
+  dlqReplaySchema,
+  historyReplaySchema,
+  replayDeadLetters,
+  replayHistory,
+} from "../../_shared/delivery/replay.ts";
 
 const MAX_BODY = 256 * 1024;
 const disableSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
-const rotateSchema = z.object({ overlapSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).strict();
+const rotateSchema = z.object({
+  overlapSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
+}).strict();
 const idSchema = z.string().regex(/^[\w-]{1,100}$/, "must be an id");
 
 /** Actions whose body is optional: no body reads as `{}`. */
@@ -32,7 +50,9 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
     return c.json(await createEndpoint(ctx, input), 201);
   });
   app.get("/endpoints", async (c) => {
-    const tenant = c.req.query("tenant") ? parseOrThrow(tenantSlugSchema, c.req.query("tenant"), "tenant") : undefined;
+    const tenant = c.req.query("tenant")
+      ? parseOrThrow(tenantSlugSchema, c.req.query("tenant"), "tenant")
+      : undefined;
     if (tenant) await getTenant(ctx.sql, tenant);
     return c.json({ items: await listEndpoints(ctx.sql, tenant) });
   });

@@ -20,7 +20,10 @@ const tailSchema = z.object({
 export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/events", async (c) => {
     const { tenant, ...filters } = parseOrThrow(adminListSchema, c.req.query(), "query");
-    const page = await ctx.breakers.db.run(() => listEvents(ctx.sql, tenant ?? null, filters), isUnavailable);
+    const page = await ctx.breakers.db.run(
+      () => listEvents(ctx.sql, tenant ?? null, filters),
+      isUnavailable,
+    );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });
 

@@ -12,7 +12,9 @@ import { MAX_ADMIN_BODY, slugSchema } from "./tenants.ts";
 
 const linkBody = z.object({ tenant: slugSchema }).strict();
 const webhookBody = z.object({
-  url: z.string().max(2_000).refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), { message: "must be an http(s) URL" }),
+  url: z.string().max(2_000).refine((v) => /^https?:\/\//.test(v) && URL.canParse(v), {
+    message: "must be an http(s) URL",
+  }),
 }).strict();
 
 export function registerTelegramRoutes(app: Hono<Env>, ctx: AppContext) {
@@ -31,12 +33,21 @@ export function registerTelegramRoutes(app: Hono<Env>, ctx: AppContext) {
     const body = parseOrThrow(webhookBody, await readJson(c, MAX_ADMIN_BODY), "webhook request");
     const { TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_SECRET: secret } = ctx.config;
     if (!token || !secret) {
-      throw new AppError("unavailable", `Telegram is off: ${!token ? "TELEGRAM_BOT_TOKEN" : "TELEGRAM_WEBHOOK_SECRET"} is not set`);
+      throw new AppError(
+        "unavailable",
+        `Telegram is off: ${!token ? "TELEGRAM_BOT_TOKEN" : "TELEGRAM_WEBHOOK_SECRET"} is not set`,
+      );
     }
     try {
-      await createApi(ctx.config).setWebhook(body.url, { secret_token: secret, allowed_updates: ["message"] });
+      await createApi(ctx.config).setWebhook(body.url, {
+        secret_token: secret,
+        allowed_updates: ["message"],
+      });
     } catch (err) {
-      throw new AppError("bad_request", `Telegram refused the webhook: ${(err as Error).message}`.slice(0, 500));
+      throw new AppError(
+        "bad_request",
+        `Telegram refused the webhook: ${(err as Error).message}`.slice(0, 500),
+      );
     }
     return c.json({ ok: true, url: body.url });
   });

@@ -5,12 +5,23 @@ import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { parseOrThrow } from "../../_shared/validation.ts";
 import {
-  createApiKey, createTenant, disableTenant, getTenant, listApiKeys, listTenants, revokeApiKey,
+  createApiKey,
+  createTenant,
+  disableTenant,
+  getTenant,
+  listApiKeys,
+  listTenants,
+  revokeApiKey,
 } from "../../_shared/tenants.ts";
 
-export const slugSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be 2-63 of a-z, 0-9 and -, starting with a letter or digit");
-const newTenant = z.object({ slug: slugSchema, name: z.string().trim().min(1).max(200).optional() }).strict();
-const newKey = z.object({ tenant: slugSchema, name: z.string().trim().min(1).max(100).optional() }).strict();
+export const slugSchema = z.string().regex(
+  /^[a-z0-9][a-z0-9-]{1,62}$/,
+  "must be 2-63 of a-z, 0-9 and -, starting with a letter or digit",
+);
+const newTenant = z.object({ slug: slugSchema, name: z.string().trim().min(1).max(200).optional() })
+  .strict();
+const newKey = z.object({ tenant: slugSchema, name: z.string().trim().min(1).max(100).optional() })
+  .strict();
 export const MAX_ADMIN_BODY = 256 * 1024;
 
 export function registerTenantRoutes(app: Hono<Env>, ctx: AppContext) {
@@ -19,8 +30,20 @@ export function registerTenantRoutes(app: Hono<Env>, ctx: AppContext) {
     return c.json(await createTenant(ctx.sql, body.slug, body.name ?? body.slug), 201);
   });
   app.get("/tenants", async (c) => c.json({ items: await listTenants(ctx.sql) }));
-  app.get("/tenants/:slug", async (c) => c.json(await getTenant(ctx.sql, parseOrThrow(slugSchema, c.req.param("slug"), "tenant slug"))));
-  app.post("/tenants/:slug/disable", async (c) => c.json(await disableTenant(ctx.sql, parseOrThrow(slugSchema, c.req.param("slug"), "tenant slug"))));
+  app.get(
+    "/tenants/:slug",
+    async (c) =>
+      c.json(
+        await getTenant(ctx.sql, parseOrThrow(slugSchema, c.req.param("slug"), "tenant slug")),
+      ),
+  );
+  app.post(
+    "/tenants/:slug/disable",
+    async (c) =>
+      c.json(
+        await disableTenant(ctx.sql, parseOrThrow(slugSchema, c.req.param("slug"), "tenant slug")),
+      ),
+  );
 
   app.post("/keys", async (c) => {
     const body = parseOrThrow(newKey, await readJson(c, MAX_ADMIN_BODY), "key");

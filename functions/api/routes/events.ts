@@ -23,7 +23,11 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
     // The per-address check runs while the body streams in; both limits are settled before writing.
     const ipCheck = ipLimit(ctx, c);
     ipCheck.catch(() => {});
-    const events = parseIngestBody(await readJson(c, MAX_INGEST_BODY), tenant, c.get("correlationId"));
+    const events = parseIngestBody(
+      await readJson(c, MAX_INGEST_BODY),
+      tenant,
+      c.get("correlationId"),
+    );
     await enforceIngestLimits(ctx, tenant, events.length, ipCheck);
     const accepted = await ctx.breakers.db.run(() => appendEvents(ctx.sql, events), isUnavailable);
     return c.json({ accepted }, 202);
@@ -31,14 +35,22 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
 
   app.get("/events", async (c) => {
     const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
-    const page = await ctx.breakers.db.run(() => listEvents(ctx.sql, c.get("tenant"), filters), isUnavailable);
+    const page = await ctx.breakers.db.run(
+      () => listEvents(ctx.sql, c.get("tenant"), filters),
+      isUnavailable,
+    );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });
 
   app.get("/trace/:entityType/:entityId", async (c) => {
     const { entityType, entityId } = parseOrThrow(entityParams, c.req.param(), "entity");
     const { limit, cursor } = parseOrThrow(pageSchema, c.req.query(), "query");
-    const { trace, cache } = await getTrace(ctx, { tenant: c.get("tenant"), entityType, entityId }, limit, cursor);
+    const { trace, cache } = await getTrace(
+      ctx,
+      { tenant: c.get("tenant"), entityType, entityId },
+      limit,
+      cursor,
+    );
     c.header("X-Switchyard-Cache", cache);
     return c.json(trace);
   });

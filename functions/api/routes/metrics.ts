@@ -6,10 +6,21 @@ import { contentType } from "../../_shared/metrics/prometheus.ts";
 import { prometheusText } from "../../_shared/metrics/scrape.ts";
 
 /** `operator` routes use the service key (Prometheus); `tenant` routes the tenant's API key. */
-export function registerMetricsRoutes(app: Hono<Env>, ctx: AppContext, audience: "operator" | "tenant") {
+export function registerMetricsRoutes(
+  app: Hono<Env>,
+  ctx: AppContext,
+  audience: "operator" | "tenant",
+) {
   if (audience === "operator") {
-    app.get("/metrics/prometheus", serviceAuth(ctx), async (c) =>
-      c.body(await prometheusText(ctx), 200, { "content-type": contentType, "cache-control": "no-store" }));
+    app.get(
+      "/metrics/prometheus",
+      serviceAuth(ctx),
+      async (c) =>
+        c.body(await prometheusText(ctx), 200, {
+          "content-type": contentType,
+          "cache-control": "no-store",
+        }),
+    );
     return;
   }
   app.get("/metrics", async (c) => {

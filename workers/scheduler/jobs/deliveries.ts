@@ -54,7 +54,12 @@ export async function runDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {
       }
       if (stopped || woken || delay <= 0) continue;
       await new Promise<void>((resolve) => {
-        sleeping = { resolve, timer: Number.isFinite(delay) ? setTimeout(resolve, Math.min(delay, 2 ** 31 - 1)) : undefined };
+        sleeping = {
+          resolve,
+          timer: Number.isFinite(delay)
+            ? setTimeout(resolve, Math.min(delay, 2 ** 31 - 1))
+            : undefined,
+        };
       });
       sleeping = null;
     }

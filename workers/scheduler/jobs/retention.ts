@@ -10,7 +10,9 @@ const DAY_MS = 86_400_000;
 const BATCH = 5_000;
 
 async function scheduledByPgCron(sql: Sql): Promise<boolean> {
-  const [{ cron }] = await sql<{ cron: boolean }[]>`select to_regclass('cron.job') is not null as cron`;
+  const [{ cron }] = await sql<
+    { cron: boolean }[]
+  >`select to_regclass('cron.job') is not null as cron`;
   if (!cron) return false;
   const [{ scheduled }] = await sql<{ scheduled: boolean }[]>`
     select exists (select from cron.job where jobname = 'switchyard-retention') as scheduled`;
@@ -24,11 +26,15 @@ export const retentionJob: Job = {
     const before = new Date(ctx.clock.now() - ctx.config.RETENTION_DAYS * DAY_MS);
     let pruned = 0;
     for (;;) {
-      const [{ n }] = await ctx.sql<{ n: number }[]>`select switchyard.prune_events(${before}, ${BATCH}) as n`;
+      const [{ n }] = await ctx.sql<
+        { n: number }[]
+      >`select switchyard.prune_events(${before}, ${BATCH}) as n`;
       pruned += n;
       if (n < BATCH) break;
     }
-    if (pruned > 0) ctx.log.info("retention pruned old events", { pruned, before: before.toISOString() });
+    if (pruned > 0) {
+      ctx.log.info("retention pruned old events", { pruned, before: before.toISOString() });
+    }
     return HOUR_MS;
   },
 };

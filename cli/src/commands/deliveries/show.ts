@@ -5,7 +5,10 @@ import { autoColumns } from "../../table.ts";
 
 export default class DeliveriesShow extends AdminCommand {
   static summary = "Show one delivery with its attempts";
-  static examples = ["<%= config.bin %> deliveries show dlv_…", "<%= config.bin %> deliveries show dlv_… --json | jq .attempts"];
+  static examples = [
+    "<%= config.bin %> deliveries show dlv_…",
+    "<%= config.bin %> deliveries show dlv_… --json | jq .attempts",
+  ];
   static args = { id: idArg({ description: "delivery id", required: true }) };
 
   async run(): Promise<Delivery> {

@@ -2,11 +2,22 @@ import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
 import { type Endpoint, KINDS, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
-import { duration, durations, json, jsonObject, patterns, readText, tenant, url } from "../../flags.ts";
+import {
+  duration,
+  durations,
+  json,
+  jsonObject,
+  patterns,
+  readText,
+  tenant,
+  url,
+} from "../../flags.ts";
 
 export default class EndpointsAdd extends AdminCommand {
-  static summary = "Add an endpoint and subscribe it to event patterns; prints its signing secret once";
-  static description = "Webhooks are signed per Standard Webhooks with the secret printed here. --kind telegram needs no --url: it sends to the tenant's linked chats.";
+  static summary =
+    "Add an endpoint and subscribe it to event patterns; prints its signing secret once";
+  static description =
+    "Webhooks are signed per Standard Webhooks with the secret printed here. --kind telegram needs no --url: it sends to the tenant's linked chats.";
   static examples = [
     "<%= config.bin %> endpoints add --tenant acme --url https://example.com/hooks --events 'order.*,product.*'",
     `<%= config.bin %> endpoints add --tenant acme --url https://example.com/hooks --events 'order.*' --filter '{"data.status":["CONFIRMED","SHIPPED"]}'`,
@@ -15,24 +26,46 @@ export default class EndpointsAdd extends AdminCommand {
   ];
   static flags = {
     tenant: tenant({ required: true }),
-    kind: Flags.string({ description: "what the endpoint is", options: [...KINDS], default: "webhook" }),
+    kind: Flags.string({
+      description: "what the endpoint is",
+      options: [...KINDS],
+      default: "webhook",
+    }),
     url: url({ description: "target URL (not for --kind telegram)" }),
     events: patterns({ description: "comma-separated event types or patterns", default: ["*"] }),
     filter: json({ description: "JSON filter on the event" }),
-    transform: Flags.string({ description: "JSON file: body (webhook, rest), method, envelope (soap), query (graphql) or text (telegram) templates", helpValue: "<file>", parse: async (v) => JSON.stringify(jsonObject(readText(v, "--transform file"), `--transform file ${v}`)) }),
-    header: Flags.string({ description: "extra header on every request (repeatable)", helpValue: "<name=value>", multiple: true }),
-    credentials: json({ description: '{"type":"basic","username","password"} | {"type":"bearer","token"} | {"type":"header","name","value"}; stored encrypted' }),
+    transform: Flags.string({
+      description:
+        "JSON file: body (webhook, rest), method, envelope (soap), query (graphql) or text (telegram) templates",
+      helpValue: "<file>",
+      parse: async (v) =>
+        JSON.stringify(jsonObject(readText(v, "--transform file"), `--transform file ${v}`)),
+    }),
+    header: Flags.string({
+      description: "extra header on every request (repeatable)",
+      helpValue: "<name=value>",
+      multiple: true,
+    }),
+    credentials: json({
+      description:
+        '{"type":"basic","username","password"} | {"type":"bearer","token"} | {"type":"header","name","value"}; stored encrypted',
+    }),
     timeout: duration({ description: "request timeout (default 10s)" }),
     "retry-schedule": durations({ description: "waits between retries (default 1s,2s,4s,8s,16s)" }),
     ordered: Flags.boolean({ description: "deliver one entity's events strictly in order" }),
     "rate-limit": Flags.integer({ description: "at most this many requests per second", min: 1 }),
-    chat: Flags.string({ description: "Telegram chat id to send to (repeatable; default: every linked chat)", multiple: true }),
+    chat: Flags.string({
+      description: "Telegram chat id to send to (repeatable; default: every linked chat)",
+      multiple: true,
+    }),
     name: Flags.string({ description: "a name to recognise it by" }),
   };
 
   async run(): Promise<Endpoint & { secret?: string }> {
     const { flags } = await this.parse(EndpointsAdd);
-    if (!flags.url && flags.kind !== "telegram") throw new UsageError(`--url is required for --kind ${flags.kind}`);
+    if (!flags.url && flags.kind !== "telegram") {
+      throw new UsageError(`--url is required for --kind ${flags.kind}`);
+    }
     const body = {
       tenant: flags.tenant,
       kind: flags.kind,
@@ -51,7 +84,9 @@ export default class EndpointsAdd extends AdminCommand {
     };
     const created = await this.api.post<Endpoint & { secret?: string }>("/endpoints", body);
     this.record(withoutSecret(created));
-    if (created.secret) this.log(`\nSigning secret (shown once, store it now):\n\n  ${created.secret}\n`);
+    if (created.secret) {
+      this.log(`\nSigning secret (shown once, store it now):\n\n  ${created.secret}\n`);
+    }
     return created;
   }
 }

@@ -9,7 +9,9 @@ export default class EndpointsEnable extends AdminCommand {
 
   async run(): Promise<Record<string, unknown>> {
     const { args } = await this.parse(EndpointsEnable);
-    const endpoint = withoutSecret(await this.api.post<Endpoint>(`/endpoints/${encodeURIComponent(args.id)}/enable`));
+    const endpoint = withoutSecret(
+      await this.api.post<Endpoint>(`/endpoints/${encodeURIComponent(args.id)}/enable`),
+    );
     this.record(endpoint);
     return endpoint;
   }

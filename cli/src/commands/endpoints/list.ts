@@ -4,7 +4,10 @@ import { tenant } from "../../flags.ts";
 
 export default class EndpointsList extends AdminCommand {
   static summary = "List endpoints, of one tenant or all";
-  static examples = ["<%= config.bin %> endpoints list", "<%= config.bin %> endpoints list --tenant acme --json"];
+  static examples = [
+    "<%= config.bin %> endpoints list",
+    "<%= config.bin %> endpoints list --tenant acme --json",
+  ];
   static flags = { tenant: tenant() };
 
   async run(): Promise<{ items: Endpoint[] }> {

@@ -9,7 +9,9 @@ export default class EndpointsShow extends AdminCommand {
 
   async run(): Promise<Record<string, unknown>> {
     const { args } = await this.parse(EndpointsShow);
-    const endpoint = withoutSecret(await this.api.get<Endpoint>(`/endpoints/${encodeURIComponent(args.id)}`));
+    const endpoint = withoutSecret(
+      await this.api.get<Endpoint>(`/endpoints/${encodeURIComponent(args.id)}`),
+    );
     this.record(endpoint);
     return endpoint;
   }

@@ -17,9 +17,18 @@ export default class EndpointsTest extends AdminCommand {
 
   async run(): Promise<TestResult> {
     const { args } = await this.parse(EndpointsTest);
-    const result = await this.api.post<TestResult>(`/endpoints/${encodeURIComponent(args.id)}/test`);
-    const answer = `${result.status ? `HTTP ${result.status}` : "no answer"} in ${result.latencyMs} ms`;
-    if (!result.ok) throw new UserError(`endpoint ${args.id} failed the test: ${answer}${result.error ? ` (${result.error})` : ""}`, "endpoint_test_failed");
+    const result = await this.api.post<TestResult>(
+      `/endpoints/${encodeURIComponent(args.id)}/test`,
+    );
+    const answer = `${
+      result.status ? `HTTP ${result.status}` : "no answer"
+    } in ${result.latencyMs} ms`;
+    if (!result.ok) {
+      throw new UserError(
+        `endpoint ${args.id} failed the test: ${answer}${result.error ? ` (${result.error})` : ""}`,
+        "endpoint_test_failed",
+      );
+    }
     this.log(`ok: ${answer}`);
     return result;
   }

@@ -24,7 +24,9 @@ export default class EventsList extends AdminCommand {
   async run(): Promise<{ items: Envelope[]; nextCursor: string | null }> {
     const { flags } = await this.parse(EventsList);
     const entity = flags.entity === undefined ? undefined : /^([^:]+):(.+)$/.exec(flags.entity);
-    if (flags.entity !== undefined && !entity) throw new UsageError(`--entity "${flags.entity}" is not type:id (e.g. order:o-123)`);
+    if (flags.entity !== undefined && !entity) {
+      throw new UsageError(`--entity "${flags.entity}" is not type:id (e.g. order:o-123)`);
+    }
     const page = await this.api.get<{ items: Envelope[]; nextCursor: string | null }>("/events", {
       tenant: flags.tenant,
       type: flags.type,

@@ -43,7 +43,9 @@ export default class EventsTail extends AdminCommand {
         if (!page) break;
         cursor = page.cursor;
         for (const event of page.items) {
-          process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(event) : eventLine(event)}\n`);
+          process.stdout.write(
+            `${this.jsonEnabled() ? JSON.stringify(event) : eventLine(event)}\n`,
+          );
           if (flags.count && ++seen >= flags.count) return;
         }
       }

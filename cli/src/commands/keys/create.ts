@@ -16,9 +16,17 @@ export default class KeysCreate extends AdminCommand {
 
   async run(): Promise<ApiKey & { key: string }> {
     const { flags } = await this.parse(KeysCreate);
-    const created = await this.api.post<ApiKey & { key: string }>("/keys", { tenant: flags.tenant, name: flags.name });
+    const created = await this.api.post<ApiKey & { key: string }>("/keys", {
+      tenant: flags.tenant,
+      name: flags.name,
+    });
     this.log(`API key for ${created.tenant} (shown once, store it now):\n\n  ${created.key}\n`);
-    this.record({ id: created.id, prefix: created.prefix, name: created.name, createdAt: created.createdAt });
+    this.record({
+      id: created.id,
+      prefix: created.prefix,
+      name: created.name,
+      createdAt: created.createdAt,
+    });
     return created;
   }
 }

@@ -9,8 +9,14 @@ export default class TelegramChats extends AdminCommand {
 
   async run(): Promise<{ items: Record<string, unknown>[] }> {
     const { flags } = await this.parse(TelegramChats);
-    const page = await this.api.get<{ items: Record<string, unknown>[] }>("/telegram/chats", { tenant: flags.tenant });
-    this.table(page.items, autoColumns(page.items), `(no linked chats: run \`${this.config.bin} telegram link --tenant ${flags.tenant}\`)`);
+    const page = await this.api.get<{ items: Record<string, unknown>[] }>("/telegram/chats", {
+      tenant: flags.tenant,
+    });
+    this.table(
+      page.items,
+      autoColumns(page.items),
+      `(no linked chats: run \`${this.config.bin} telegram link --tenant ${flags.tenant}\`)`,
+    );
     return page;
   }
 }

@@ -8,7 +8,11 @@ export default class TenantsList extends AdminCommand {
   async run(): Promise<{ items: Tenant[] }> {
     await this.parse(TenantsList);
     const page = await this.api.get<{ items: Tenant[] }>("/tenants");
-    this.table(page.items, tenantColumns, "(no tenants yet: create one with `tenants create <slug>`)");
+    this.table(
+      page.items,
+      tenantColumns,
+      "(no tenants yet: create one with `tenants create <slug>`)",
+    );
     return page;
   }
 }

@@ -15,17 +15,28 @@ export interface HttpRequestParts {
   headers?: Record<string, string>;
 }
 
-export type BuildRequest = (endpoint: DeliveryEndpoint, event: LoggedEvent, delivery: DeliveryTry) => HttpRequestParts;
+export type BuildRequest = (
+  endpoint: DeliveryEndpoint,
+  event: LoggedEvent,
+  delivery: DeliveryTry,
+) => HttpRequestParts;
 
 export function httpConnector(build: BuildRequest): Connector {
   return {
     async send(ctx, delivery, endpoint, event) {
-      if (!endpoint.url) return { ok: false, permanent: true, latencyMs: 0, error: "endpoint has no URL" };
+      if (!endpoint.url) {
+        return { ok: false, permanent: true, latencyMs: 0, error: "endpoint has no URL" };
+      }
       let parts: HttpRequestParts;
       try {
         parts = build(endpoint, event, delivery);
       } catch (err) {
-        return { ok: false, permanent: true, latencyMs: 0, error: `transform failed: ${(err as Error).message}` };
+        return {
+          ok: false,
+          permanent: true,
+          latencyMs: 0,
+          error: `transform failed: ${(err as Error).message}`,
+        };
       }
       const body = parts.body ?? "";
       const headers: Record<string, string> = {
@@ -36,7 +47,13 @@ export function httpConnector(build: BuildRequest): Connector {
         ...credentialHeaders(endpoint.credentials),
         ...(await webhookHeaders(endpoint.secrets, delivery.id, ctx.clock.now(), body)),
       };
-      return sendHttp(ctx, { url: endpoint.url, method: parts.method, headers, body: parts.method === "GET" ? undefined : body, timeoutMs: endpoint.timeoutMs });
+      return sendHttp(ctx, {
+        url: endpoint.url,
+        method: parts.method,
+        headers,
+        body: parts.method === "GET" ? undefined : body,
+        timeoutMs: endpoint.timeoutMs,
+      });
     },
   };
 }

@@ -7,5 +7,9 @@ export const restConnector = httpConnector((endpoint, event) => {
   const envelope = toEnvelope(event);
   const t = endpoint.transform;
   const body = t?.body !== undefined ? render(t.body, envelope) : envelope;
-  return { method: t?.method ?? "POST", contentType: "application/json", body: JSON.stringify(body) };
+  return {
+    method: t?.method ?? "POST",
+    contentType: "application/json",
+    body: JSON.stringify(body),
+  };
 });

@@ -5,6 +5,8 @@ import { httpConnector } from "./http.ts";
 
 export const webhookConnector = httpConnector((endpoint, event) => {
   const envelope = toEnvelope(event);
-  const body = endpoint.transform?.body !== undefined ? render(endpoint.transform.body, envelope) : envelope;
+  const body = endpoint.transform?.body !== undefined
+    ? render(endpoint.transform.body, envelope)
+    : envelope;
   return { method: "POST", contentType: "application/json", body: JSON.stringify(body) };
 });
