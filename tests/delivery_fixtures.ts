@@ -43,7 +43,7 @@ export const orderEvent = (
 
 export async function waitUntil<T>(
   what: string,
-  fn: () => Promise<T | undefined | null | false>,
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@ import { fixedClock, seedBursts } from "./metrics_seed.ts";
 import { seedDeliveries } from "./metrics_delivery_seed.ts";
 import { rollUp } from "../functions/_shared/metrics/rollups.ts";
 import { sampleLine } from "../functions/_shared/metrics/prometheus.ts";
+import type { TenantMetrics } from "../functions/_shared/metrics/tenant.ts";
 
 const NOW = new Date("2026-11-24T12:20:00Z");
 const ago = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000);
@@ -24,7 +25,7 @@ Deno.test("GET /api/metrics counts a seeded history for the key's tenant only, a
       { tenant: a.slug, type: "order.created", at: new Date(NOW.getTime() + 60_000), count: 7 },
       { tenant: b.slug, type: "order.created", at: ago(5), count: 1000 },
     ]);
-    const expectA = (m: any) => {
+    const expectA = (m: TenantMetrics) => {
       assert.equal(m.tenant, "acme");
       assert.deepEqual(m.events, { total: 160, lastHour: 10, last24h: 60 });
       assert.deepEqual(m.averagePerMinute, { lastHour: 0.17, last24h: 0.04 });
@@ -37,16 +38,16 @@ Deno.test("GET /api/metrics counts a seeded history for the key's tenant only, a
         customer: { total: 20, lastHour: 0, last24h: 20 },
         order: { total: 140, lastHour: 10, last24h: 40 },
       });
-      assert.deepEqual(m.topTypes.map((t: any) => [t.type, t.last24h]), [["order.created", 36], [
+      assert.deepEqual(m.topTypes.map((t) => [t.type, t.last24h]), [["order.created", 36], [
         "customer.updated",
         20,
       ], ["order.paid", 4]]);
       assert.equal(m.hourly.length, 24);
-      assert.equal(m.hourly.at(-1).hour, "2026-11-24T12:00:00.000Z");
-      assert.equal(m.hourly.at(-1).events, 6);
-      assert.equal(m.hourly.find((h: any) => h.hour === "2026-11-24T11:00:00.000Z").events, 4);
-      assert.equal(m.hourly.find((h: any) => h.hour === "2026-11-24T10:00:00.000Z").events, 30);
-      assert.equal(m.hourly.reduce((n: number, h: any) => n + h.events, 0), 60);
+      assert.equal(m.hourly.at(-1)?.hour, "2026-11-24T12:00:00.000Z");
+      assert.equal(m.hourly.at(-1)?.events, 6);
+      assert.equal(m.hourly.find((h) => h.hour === "2026-11-24T11:00:00.000Z")?.events, 4);
+      assert.equal(m.hourly.find((h) => h.hour === "2026-11-24T10:00:00.000Z")?.events, 30);
+      assert.equal(m.hourly.reduce((n: number, h) => n + h.events, 0), 60);
     };
 
     const first = await client(stack.base, a.key)("GET", "/api/metrics");

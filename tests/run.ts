@@ -1,28 +1,51 @@
 /**
- * `npm test [-- paths…]`: one throw-away Postgres (logical WAL) and Redis, then every suite (Deno
- * tests, SQL tests, CLI tests). Each test clones its own database from the migrated template.
- * Everything started here is stopped on the way out, also when a suite fails or on Ctrl-C.
+ * `npm test [-- paths…]`: first the gates (format, lint, type check of the Deno code and the CLI),
+ * which stop the run at the first failure; then one throw-away Postgres (logical WAL) and Redis,
+ * and every suite (Deno tests, SQL tests, CLI tests). Each test clones its own database from the
+ * migrated template. Everything started here is stopped on the way out, also when a suite fails
+ * or on Ctrl-C. With paths, only those Deno tests run, without the gates.
  */
 import { existsSync } from "node:fs";
 import { startThrowaway, stopOnSignal } from "../local/throwaway.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const only = Deno.args.filter((a) => !a.startsWith("-"));
+const codePaths = ["functions/", "workers/", "local/", "tests/", "examples/", "bench/"]
+  .filter((p) => existsSync(`${root}${p}`));
+
+const gates: { name: string; cmd: string; args: string[] }[] = [
+  { name: "format", cmd: Deno.execPath(), args: ["fmt", "--check", "-q"] },
+  { name: "lint", cmd: Deno.execPath(), args: ["lint", "-q"] },
+  { name: "type check", cmd: Deno.execPath(), args: ["check", "-q", ...codePaths] },
+  {
+    name: "CLI type check",
+    cmd: "npm",
+    args: ["run", "--silent", "typecheck", "--workspace", "cli"],
+  },
+];
+if (!only.length) {
+  for (const gate of gates) {
+    console.log(`=== ${gate.name} ===`);
+    const status = await new Deno.Command(gate.cmd, { args: gate.args, cwd: root, stdin: "null" })
+      .spawn().status;
+    if (!status.success) {
+      console.error(`=== ${gate.name} FAILED: fix it before the suites run ===`);
+      Deno.exit(1);
+    }
+  }
+}
+
 let failed = false;
 const services = await startThrowaway();
 stopOnSignal(services.stop);
 try {
   const env = { ...Deno.env.toObject(), ...services.env, NO_COLOR: "1" };
-  const denoPaths = only.length
-    ? only
-    : ["functions/", "workers/", "local/", "tests/", "examples/"].filter((p) =>
-      existsSync(`${root}${p}`)
-    );
+  const denoPaths = only.length ? only : codePaths.filter((p) => p !== "bench/");
   const suites: { name: string; cmd: string; args: string[]; when: boolean }[] = [
     {
       name: "deno",
       cmd: Deno.execPath(),
-      args: ["test", "-A", "--no-check", ...denoPaths],
+      args: ["test", "-A", "--no-check", ...denoPaths], // checked by the gate above
       when: true,
     },
     {

@@ -274,7 +274,7 @@ connectorTest(
     await worker.drain();
     const sent = await waitUntil(
       "both chats",
-      async () => t.fake.sent().length === 2 && t.fake.sent(),
+      () => t.fake.sent().length === 2 && t.fake.sent(),
     );
     assert.deepEqual(
       sent.map((s) => s.text),
@@ -311,7 +311,7 @@ connectorTest(
     await new DeliveryWorker(t.stack.ctx).drain();
     const sent = await waitUntil(
       "two messages",
-      async () => t.fake.sent().length === 2 && t.fake.sent(),
+      () => t.fake.sent().length === 2 && t.fake.sent(),
     );
     assert.deepEqual(
       sent.map((s) => s.text).sort(),
