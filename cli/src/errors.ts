@@ -1,4 +1,4 @@
-/** The failures the CLI reports as one readable line, with the exit code CONTRACT.md gives them. */
+/** The failures the CLI reports as one readable line, with the exit code docs/CONTRACT.md gives them. */
 export interface ErrorDetail {
   path?: string;
   message: string;

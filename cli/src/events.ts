@@ -1,4 +1,4 @@
-/** The event envelope (CONTRACT.md) and how events read, in a table and one per line. */
+/** The event envelope (docs/CONTRACT.md) and how events read, in a table and one per line. */
 import type { EventEnvelope } from "../../functions/_shared/events/envelope.ts";
 import type { Column } from "./table.ts";
 

@@ -109,7 +109,7 @@ export const steps: Step[] = [
   },
 ];
 
-/** What a system sends for one step: the public event shape from CONTRACT.md. */
+/** What a system sends for one step: the public event shape from docs/CONTRACT.md. */
 export function toEvent(step: Step) {
   return {
     type: step.type,

@@ -1,4 +1,4 @@
-/** Standard Webhooks signing (CONTRACT.md, "Webhooks"): secrets `whsec_<base64>`, `v1,<base64 HMAC-SHA256>`. */
+/** Standard Webhooks signing (docs/CONTRACT.md, "Webhooks"): secrets `whsec_<base64>`, `v1,<base64 HMAC-SHA256>`. */
 import { decodeBase64, encodeBase64 } from "../base64.ts";
 
 export function newSecret(): string {

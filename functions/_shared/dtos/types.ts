@@ -52,7 +52,7 @@ export function defineDto<S extends DtoData>(def: DtoDefinition<S>): AnyDtoDefin
   return def as unknown as AnyDtoDefinition;
 }
 
-/** A stored DTO as every reader sees it (CONTRACT.md). */
+/** A stored DTO as every reader sees it (docs/CONTRACT.md). */
 export interface Dto {
   type: string;
   key: string;

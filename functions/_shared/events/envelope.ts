@@ -1,4 +1,4 @@
-/** The event envelope: what the log stores, the API returns and webhooks carry (CONTRACT.md). */
+/** The event envelope: what the log stores, the API returns and webhooks carry (docs/CONTRACT.md). */
 import { z } from "zod";
 
 export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;

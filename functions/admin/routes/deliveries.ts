@@ -1,4 +1,4 @@
-/** Endpoints, deliveries, dead letters and replay (CONTRACT.md CLI: endpoints, deliveries, dlq, replay). */
+/** Endpoints, deliveries, dead letters and replay (docs/CONTRACT.md CLI: endpoints, deliveries, dlq, replay). */
 import { z } from "zod";
 import type { Context as HonoContext, Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";

@@ -1,4 +1,4 @@
-/** `GET /dto/:dtoType/:key`: the tenant's DTO, from whichever store answers first (CONTRACT.md). */
+/** `GET /dto/:dtoType/:key`: the tenant's DTO, from whichever store answers first (docs/CONTRACT.md). */
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { AppError } from "../../_shared/errors.ts";
