@@ -105,7 +105,7 @@ describe("events list", () => {
 describe("events tail", () => {
   it("prints events that arrive after it starts, as NDJSON with --json", async () => {
     const tail = background(["events", "tail", "--tenant", tenant.slug, "--json", "--count", "2"]);
-    await new Promise((r) => setTimeout(r, 1_500));
+    await tail.waitFor(/following/);
     await sendEvents(stack, tenant.key, [
       { type: "order.shipped", entity: { type: "order", id: "o-1" }, data: {} },
       { type: "order.delivered", entity: { type: "order", id: "o-1" }, data: {} },
@@ -118,7 +118,6 @@ describe("events tail", () => {
   it("prints one readable line per event and stops cleanly on Ctrl-C", async () => {
     const tail = background(["events", "tail", "--tenant", tenant.slug]);
     await tail.waitFor(/following/);
-    await new Promise((r) => setTimeout(r, 1_000));
     await sendEvents(stack, tenant.key, [{
       type: "order.returned",
       entity: { type: "order", id: "o-1" },

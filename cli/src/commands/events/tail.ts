@@ -25,17 +25,20 @@ export default class EventsTail extends AdminCommand {
     const onSignal = () => stop.abort();
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
-    let cursor = "";
     let seen = 0;
-    this.note(`following ${flags.tenant}'s events (Ctrl-C to stop)…`);
+    const poll = (after: string, waitMs: number) =>
+      this.api.get<{ items: Envelope[]; cursor: string }>(
+        "/events/tail",
+        { tenant: flags.tenant, after, waitMs },
+        { timeoutMs: waitMs + 15_000, signal: stop.signal },
+      );
+    // Fix the starting point before saying so: what arrives after "following" is never missed.
+    let cursor = (await poll("", 0)).cursor;
+    // On stderr even with --json: a script can wait for it before it sends.
+    process.stderr.write(`following ${flags.tenant}'s events (Ctrl-C to stop)…\n`);
     try {
       while (!stop.signal.aborted) {
-        const page = await this.api
-          .get<{ items: Envelope[]; cursor: string }>(
-            "/events/tail",
-            { tenant: flags.tenant, after: cursor, waitMs: WAIT_MS },
-            { timeoutMs: WAIT_MS + 15_000, signal: stop.signal },
-          )
+        const page = await poll(cursor, WAIT_MS)
           .catch((err) => {
             if (stop.signal.aborted) return undefined;
             throw err;
