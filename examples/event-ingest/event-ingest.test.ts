@@ -57,8 +57,7 @@ Deno.test({
       );
       assert.equal(run.accepted, 15_000);
       assert.equal(stored, run.accepted, "nothing lost, nothing stored twice");
-      // A loose floor: the test shares the machine; `npm run bench -- ingest-soak` measures the rate.
-      assert.ok(run.eventsPerSecond >= 2_500, `sustained ${run.eventsPerSecond} events/s`);
+      // No rate floor here: the test shares the machine; `npm run bench -- ingest-soak` measures it.
 
       // 2. One service over the run's time range, page by page, newest first.
       const seen: { type: string; timestamp: string }[] = [];
