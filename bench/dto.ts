@@ -41,7 +41,7 @@ async function readLoad(api: ReturnType<typeof client>, expected: string) {
   });
 }
 
-const stack = await startStack();
+const stack = await startStack({ example: "bank" });
 const { sql } = stack.db;
 const rows: Record<string, string | number>[] = [];
 const extra: Record<string, unknown> = {};

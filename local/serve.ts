@@ -10,6 +10,7 @@ import { createAdminApp } from "../functions/admin/app.ts";
 import { createPipelineApp } from "../functions/pipeline/app.ts";
 import { createTelegramApp } from "../functions/telegram/app.ts";
 import { exitWithParent } from "../functions/_shared/lifecycle.ts";
+import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 
 export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
@@ -43,7 +44,11 @@ export function serveFunctions(ctx: AppContext, port: number, hostname = "127.0.
 }
 
 if (import.meta.main) {
-  const ctx = createContext(loadConfig(Deno.env.toObject()), { component: "functions" });
+  const config = loadConfig(Deno.env.toObject());
+  const ctx = createContext(config, {
+    component: "functions",
+    dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
+  });
   const server = serveFunctions(ctx, ctx.config.SWITCHYARD_PORT);
   ctx.log.info("functions listening", { url: server.url, functions: functionNames });
   for (const sig of ["SIGINT", "SIGTERM"] as const) {

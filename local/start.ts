@@ -68,6 +68,10 @@ try {
   if (flags.example && !existsSync(`${root}examples/${flags.example}/load.ts`)) {
     throw new Error(`no example named ${flags.example} (see examples/)`);
   }
+  // An example's DTO types are registered as a user's are: SWITCHYARD_DTO_DIR names their folder.
+  if (flags.example && existsSync(`${root}examples/${flags.example}/dtos/index.ts`)) {
+    env.SWITCHYARD_DTO_DIR ??= `${root}examples/${flags.example}/dtos`;
+  }
   // Fail fast on bad configuration, before anything is started; local services fill the gaps.
   loadConfig({ DATABASE_URL: "postgres://placeholder@127.0.0.1/postgres", ...env });
 

@@ -27,6 +27,8 @@ if (Deno.args.includes("--services-only")) {
   Deno.exit(0);
 }
 const stack = await startStack({
+  // The dto commands are tried on the bank example's DTO types.
+  example: "bank",
   env: {
     TELEGRAM_BOT_TOKEN: "123456:cli-test",
     TELEGRAM_WEBHOOK_SECRET: "cli-test-secret",

@@ -3,13 +3,14 @@ import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
 import { composeDtos } from "../functions/_shared/dtos/compose.ts";
-import { customerPosition } from "../functions/_shared/dtos/customer_position.ts";
+import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { defaultPolicy } from "../functions/_shared/dtos/policy.ts";
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
 import { createConciliationsJob } from "../workers/scheduler/jobs/conciliations.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createLogger } from "../functions/_shared/log.ts";
+import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 
 Deno.test({
   name:
@@ -19,7 +20,7 @@ Deno.test({
   fn: async () => {
     let offset = 0;
     const clock = { now: () => Date.now() + offset, sleep: (_ms: number) => Promise.resolve() };
-    const stack = await startStack({ clock });
+    const stack = await startStack({ clock, example: "bank" });
     const policy = {
       ...defaultPolicy,
       immediateAttempts: 3,
@@ -27,9 +28,11 @@ Deno.test({
       deferredBaseMs: 1_000,
       deferredFactor: 4,
     };
-    const restarted = createContext(loadConfig(stack.env), {
+    const config = loadConfig(stack.env);
+    const restarted = createContext(config, {
       clock,
       log: createLogger("test", { level: "error" }),
+      dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
     });
     try {
       const { sql } = stack.db;

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
 import { composeDtos } from "../functions/_shared/dtos/compose.ts";
-import { customerPosition } from "../functions/_shared/dtos/customer_position.ts";
-import { customerProfile } from "../functions/_shared/dtos/customer_profile.ts";
+import customerPosition from "../examples/bank/dtos/customer-position.ts";
+import customerProfile from "../examples/bank/dtos/customer-profile.ts";
 import { primaryKey, writePrimary } from "../functions/_shared/dtos/primary.ts";
 import { readSnapshot, writeSnapshots } from "../functions/_shared/dtos/snapshots.ts";
 
@@ -14,7 +14,7 @@ Deno.test({
   name: "composed DTOs equal what the source query computes, in both stores",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { slug } = await seedTenant(stack.db.sql);
       const { sql } = stack.db;
@@ -66,7 +66,7 @@ Deno.test({
     "events arriving with a gap end equal to the source through dto.failed → dto.conciliated on the customer's timeline",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { slug } = await seedTenant(stack.db.sql);
       const { sql } = stack.db;
@@ -141,7 +141,7 @@ Deno.test({
   name: "1,000 balance updates for one customer in a burst: DTO correct, writes a small fraction",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { slug } = await seedTenant(stack.db.sql);
       const { sql } = stack.db;
@@ -180,7 +180,7 @@ Deno.test({
   name: "a stale write never overwrites a newer version, in either store",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { slug } = await seedTenant(stack.db.sql);
       const { sql } = stack.db;
@@ -244,7 +244,7 @@ Deno.test({
   name: "DTO reads: primary, secondary with refill, source; tenant isolation; 404s",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { sql } = stack.db;
       const a = await seedTenant(sql);
@@ -330,7 +330,7 @@ Deno.test({
   name: "admin: read one DTO, rebuild every key in batches with progress, list conciliations",
   ...ops,
   fn: async () => {
-    const stack = await startStack();
+    const stack = await startStack({ example: "bank" });
     try {
       const { sql } = stack.db;
       const { slug } = await seedTenant(sql);

@@ -7,7 +7,7 @@ import { startRedis } from "../local/redis.ts";
 import { startBridge } from "../local/bridge.ts";
 import { primaryKey, STORE_TIMEOUT_MS } from "../functions/_shared/dtos/primary.ts";
 import { conciliateDue } from "../functions/_shared/dtos/conciliator.ts";
-import { customerPosition } from "../functions/_shared/dtos/customer_position.ts";
+import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
 
 Deno.test({
@@ -26,6 +26,7 @@ Deno.test({
       sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
     };
     const stack = await startStack({
+      example: "bank",
       clock,
       env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token },
     });

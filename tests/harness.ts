@@ -13,6 +13,9 @@ import { freePort } from "../local/ports.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { startBridge } from "../local/bridge.ts";
 import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
+import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
+
+const root = new URL("..", import.meta.url).pathname;
 
 function required(name: string): string {
   const v = Deno.env.get(name);
@@ -71,11 +74,22 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-/** A database, the bridge in front of the test Redis (unless `store: "memory"`), and the functions served. */
+/**
+ * A database, the bridge in front of the test Redis (unless `store: "memory"`), and the functions
+ * served. With `example`, that example's schema.sql is applied and its dtos/ registered the way a
+ * user registers theirs (SWITCHYARD_DTO_DIR, also in `env` for child processes).
+ */
 export async function startStack(
-  opts: { store?: "redis" | "memory"; clock?: Clock; env?: Record<string, string> } = {},
+  opts: {
+    store?: "redis" | "memory";
+    clock?: Clock;
+    env?: Record<string, string>;
+    example?: string;
+  } = {},
 ): Promise<TestStack> {
   const db = await testDatabase();
+  const example = opts.example && `${root}examples/${opts.example}`;
+  if (example) await db.sql.unsafe(await Deno.readTextFile(`${example}/schema.sql`));
   const bridge = opts.store === "memory" ? undefined : await startBridge({
     port: freePort(),
     redisPort: Number(required("SWITCHYARD_TEST_REDIS_PORT")),
@@ -87,6 +101,7 @@ export async function startStack(
     SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
     SWITCHYARD_ENCRYPTION_KEY: btoa("k".repeat(32)),
     LOG_LEVEL: "error",
+    ...(example ? { SWITCHYARD_DTO_DIR: `${example}/dtos` } : {}),
     ...(bridge
       ? { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token }
       : {}),
@@ -96,6 +111,7 @@ export async function startStack(
   const ctx = createContext(config, {
     clock: opts.clock,
     log: createLogger("test", { level: "error" }),
+    dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
   });
   const port = freePort();
   const server = serveFunctions(ctx, port);

@@ -10,7 +10,7 @@ import { startThrowaway, stopOnSignal } from "../local/throwaway.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const only = Deno.args.filter((a) => !a.startsWith("-"));
-const codePaths = ["functions/", "workers/", "local/", "tests/", "examples/", "bench/"]
+const codePaths = ["functions/", "workers/", "local/", "tests/", "examples/", "bench/", "dtos/"]
   .filter((p) => existsSync(`${root}${p}`));
 
 const gates: { name: string; cmd: string; args: string[] }[] = [

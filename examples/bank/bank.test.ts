@@ -13,8 +13,8 @@ import { startBridge } from "../../local/bridge.ts";
 import { spawn } from "../../local/process.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
 import { STORE_TIMEOUT_MS } from "../../functions/_shared/dtos/primary.ts";
-import { customerPosition } from "../../functions/_shared/dtos/customer_position.ts";
-import { customerProfile } from "../../functions/_shared/dtos/customer_profile.ts";
+import customerPosition from "./dtos/customer-position.ts";
+import customerProfile from "./dtos/customer-profile.ts";
 import { exampleTenant } from "../_shared/tenant.ts";
 import { customers } from "./seed.ts";
 import { load, TENANT } from "./load.ts";
@@ -33,6 +33,7 @@ Deno.test({
     let redis = await startRedis({ port: redisPort, dir: `${dir}/redis` });
     const bridge = await startBridge({ port: freePort(), redisPort, token: "bank-test" });
     const stack = await startStack({
+      example: "bank",
       env: { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: bridge.token },
     });
     const env = { ...stack.env, SWITCHYARD_STATE_DIR: dir };

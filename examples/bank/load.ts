@@ -1,6 +1,7 @@
 /**
- * `npm start -- --example bank`: the DTO middleware on a small bank. Creates tenant `bank`, seeds
- * customers, accounts and balances in the `bank` schema, and prints what to try.
+ * `npm start -- --example bank`: the DTO middleware on a small bank. Applies schema.sql, creates
+ * tenant `bank`, seeds customers, accounts and balances, and prints what to try. Its DTO types are
+ * in dtos/, which `npm start` registers through SWITCHYARD_DTO_DIR.
  */
 import type { Logger } from "../../functions/_shared/log.ts";
 import { createSql } from "../../functions/_shared/db.ts";
@@ -8,11 +9,13 @@ import { type ExampleEnv, exampleTenant } from "../_shared/tenant.ts";
 import { seedBank } from "./seed.ts";
 
 export const TENANT = "bank";
+export const schema = new URL("./schema.sql", import.meta.url);
 
 export async function load({ env, log }: { env: ExampleEnv; log: Logger }): Promise<void> {
   const tenant = await exampleTenant(env, TENANT, "Example bank");
   const sql = createSql(env.DATABASE_URL!, { max: 1 });
   try {
+    await sql.unsafe(await Deno.readTextFile(schema));
     await seedBank(sql, TENANT);
   } finally {
     await sql.end();

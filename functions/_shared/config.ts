@@ -49,6 +49,8 @@ export const configSchema = z.object({
   /** The relay hands over at most this many events at once, waiting at most this long to fill a batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
+  /** The folder whose index.ts lists the DTO types, for the local stack and the workers (default: the repository's dtos/; deployed edge functions always import dtos/index.ts). */
+  SWITCHYARD_DTO_DIR: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 }).refine((c) => !c?.UPSTASH_REDIS_REST_URL || c.UPSTASH_REDIS_REST_TOKEN, {
   message: "is required when UPSTASH_REDIS_REST_URL is set",

@@ -6,6 +6,8 @@ import { type Clock, systemClock } from "./clock.ts";
 import { CircuitBreaker } from "./breaker.ts";
 import type { FastStore } from "./store/store.ts";
 import { createStore } from "./store/create.ts";
+import { createRegistry, type Registry } from "./dtos/registry.ts";
+import type { AnyDtoDefinition } from "./dtos/types.ts";
 
 export interface AppContext {
   config: Config;
@@ -13,16 +15,26 @@ export interface AppContext {
   store: FastStore;
   log: Logger;
   clock: Clock;
+  /** The deployment's DTO types (dtos/index.ts, or SWITCHYARD_DTO_DIR's). */
+  dtos: Registry;
   breakers: { db: CircuitBreaker; store: CircuitBreaker };
   close(): Promise<void>;
 }
 
 export function createContext(
   config: Config,
-  opts: { component?: string; clock?: Clock; sql?: Sql; store?: FastStore; log?: Logger } = {},
+  opts: {
+    component?: string;
+    clock?: Clock;
+    sql?: Sql;
+    store?: FastStore;
+    log?: Logger;
+    dtos?: readonly AnyDtoDefinition[];
+  } = {},
 ): AppContext {
   const log = opts.log ?? createLogger(opts.component ?? "switchyard", { level: config.LOG_LEVEL });
   const clock = opts.clock ?? systemClock;
+  const dtos = createRegistry(opts.dtos);
   const sql = opts.sql ?? createSql(config.DATABASE_URL, { max: config.DB_POOL_SIZE });
   const store = opts.store ??
     createStore(
@@ -52,6 +64,7 @@ export function createContext(
     store,
     log,
     clock,
+    dtos,
     breakers,
     async close() {
       if (!opts.sql) await sql.end({ timeout: 2 });

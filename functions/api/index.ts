@@ -2,6 +2,10 @@
 import { loadConfig } from "../_shared/config.ts";
 import { createContext } from "../_shared/context.ts";
 import { createApiApp } from "./app.ts";
+// The deployment's DTO types: imported, not read from disk, so `supabase functions deploy` bundles them.
+import dtos from "../../dtos/index.ts";
 
-const app = createApiApp(createContext(loadConfig(Deno.env.toObject()), { component: "api" }));
+const app = createApiApp(
+  createContext(loadConfig(Deno.env.toObject()), { component: "api", dtos }),
+);
 export default { fetch: app.fetch };

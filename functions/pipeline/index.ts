@@ -2,8 +2,10 @@
 import { loadConfig } from "../_shared/config.ts";
 import { createContext } from "../_shared/context.ts";
 import { createPipelineApp } from "./app.ts";
+// The deployment's DTO types: imported, not read from disk, so `supabase functions deploy` bundles them.
+import dtos from "../../dtos/index.ts";
 
 const app = createPipelineApp(
-  createContext(loadConfig(Deno.env.toObject()), { component: "pipeline" }),
+  createContext(loadConfig(Deno.env.toObject()), { component: "pipeline", dtos }),
 );
 export default { fetch: app.fetch };

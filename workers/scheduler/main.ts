@@ -4,9 +4,13 @@ import { createContext } from "../../functions/_shared/context.ts";
 import { jobs } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
 import { exitWithParent } from "../../functions/_shared/lifecycle.ts";
+import { loadDtoFolder } from "../../functions/_shared/dtos/registry.ts";
 
 const config = loadConfigOrExit("scheduler");
-const ctx = createContext(config, { component: "scheduler" });
+const ctx = createContext(config, {
+  component: "scheduler",
+  dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
+});
 let stopping = false;
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(sig, async () => {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { fold, groupByKey, mergeApplied, versionOf } from "./coalesce.ts";
-import { customerPosition } from "./customer_position.ts";
+// A real user DTO: the bank example's, loaded as any deployment's.
+import customerPosition from "../../../examples/bank/dtos/customer-position.ts";
 import { createRegistry } from "./registry.ts";
 
 let seq = 0;

@@ -21,12 +21,11 @@ import { dtoFailed, dtoUpdated } from "./events.ts";
 import { type JumpCheck, realGaps } from "./gaps.ts";
 import { type ConciliationPolicy, defaultPolicy, deferredDelayMs } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
-import { feeds, likePatterns, type Registry, registry as defaultRegistry } from "./registry.ts";
+import { feeds, likePatterns, type Registry } from "./registry.ts";
 import { lockKeys, readSnapshots, refId, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
 import type { FailureReason, KeyLookup } from "./types.ts";
 
 export interface ComposeOptions {
-  registry?: Registry;
   policy?: ConciliationPolicy;
 }
 
@@ -71,7 +70,7 @@ export async function composeBatch(
   batch: LoggedEvent[],
   opts: ComposeOptions = {},
 ): Promise<ComposeResult> {
-  const registry = opts.registry ?? defaultRegistry;
+  const registry = ctx.dtos;
   const policy = opts.policy ?? defaultPolicy;
   const events = batch.filter((e) => [...registry.values()].some((d) => feeds(d, e.type)));
   const result: ComposeResult = {

@@ -10,7 +10,6 @@ import { claimDue, recordFailedAttempt, resolveConciliations } from "./conciliat
 import { dtoConciliated, dtoConciliationExhausted, dtoUpdated } from "./events.ts";
 import { type ConciliationPolicy, defaultPolicy, nextAttemptDelay } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
-import { type Registry, registry as defaultRegistry } from "./registry.ts";
 import {
   type KeyRef,
   lockKeys,
@@ -182,10 +181,9 @@ export interface DueRound {
 /** One round of deferred retries: claims what is due by the clock and tries each once. */
 export async function conciliateDue(
   ctx: AppContext,
-  opts: { policy?: ConciliationPolicy; registry?: Registry; limit?: number; leaseMs?: number } = {},
+  opts: { policy?: ConciliationPolicy; limit?: number; leaseMs?: number } = {},
 ): Promise<DueRound> {
   const policy = opts.policy ?? defaultPolicy;
-  const registry = opts.registry ?? defaultRegistry;
   const due = await claimDue(
     ctx.sql,
     new Date(ctx.clock.now()),
@@ -194,7 +192,7 @@ export async function conciliateDue(
   );
   const round: DueRound = { conciliated: 0, pending: 0, exhausted: 0 };
   for (const ref of due) {
-    const def = registry.get(ref.type);
+    const def = ctx.dtos.get(ref.type);
     try {
       if (!def) throw new Error(`unknown DTO type ${ref.type}`);
       await materialize(ctx, def, ref.tenant, [ref.key], "conciliation");

@@ -7,7 +7,7 @@ import { isUnavailable } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { materialize } from "./conciliator.ts";
 import { readPrimary, writePrimary } from "./primary.ts";
-import { type Registry, registry as defaultRegistry, resolveDefinition } from "./registry.ts";
+import { type Registry, resolveDefinition } from "./registry.ts";
 import { readSnapshot } from "./snapshots.ts";
 import type { AnyDtoDefinition, Dto } from "./types.ts";
 
@@ -19,10 +19,7 @@ export interface DtoRead {
 }
 
 /** 404 for a type nobody defined. */
-export function definitionOr404(
-  name: string,
-  registry: Registry = defaultRegistry,
-): AnyDtoDefinition {
+export function definitionOr404(registry: Registry, name: string): AnyDtoDefinition {
   const def = resolveDefinition(registry, name);
   if (!def) {
     throw new AppError("not_found", `unknown DTO type ${name}`, [{

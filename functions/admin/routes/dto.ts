@@ -25,7 +25,7 @@ const conciliationsQuery = z.object({
 export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/dto/:type/:key", async (c) => {
     const { tenant } = parseOrThrow(tenantQuery, c.req.query(), "query");
-    const def = definitionOr404(c.req.param("type"));
+    const def = definitionOr404(ctx.dtos, c.req.param("type"));
     await getTenant(ctx.sql, tenant);
     const key = c.req.param("key");
     const read = await readDto(ctx, def, tenant, key);
@@ -36,7 +36,7 @@ export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
 
   app.post("/dto/:type/rebuild", async (c) => {
     const body = parseOrThrow(rebuildBody, await readJson(c, 64 * 1024), "body");
-    const def = definitionOr404(c.req.param("type"));
+    const def = definitionOr404(ctx.dtos, c.req.param("type"));
     await getTenant(ctx.sql, body.tenant);
     return c.json(await rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }));
   });

@@ -7,7 +7,7 @@ import { definitionOr404, readDto } from "../../_shared/dtos/reads.ts";
 
 export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/dto/:dtoType/:key", async (c) => {
-    const def = definitionOr404(c.req.param("dtoType"));
+    const def = definitionOr404(ctx.dtos, c.req.param("dtoType"));
     const key = c.req.param("key");
     const read = await readDto(ctx, def, c.get("tenant"), key);
     if (!read) throw new AppError("not_found", `no ${def.name} ${key}`);

@@ -1,9 +1,10 @@
--- The banking example that ships with the product: customers, their accounts and balances,
--- captured as `customer.*`, `account.*` and `balance.*` events (a balance's entity id is its account).
+-- The bank example: customers, their accounts and balances, captured as `customer.*`,
+-- `account.*` and `balance.*` events (a balance's entity id is its account). The bank's own
+-- schema, not Switchyard's. Idempotent: load.ts and the tests apply it on every start.
 
 create schema if not exists bank;
 
-create table bank.customers (
+create table if not exists bank.customers (
   tenant_id   text not null references switchyard.tenants (slug) on delete cascade,
   customer_id text not null check (length(customer_id) between 1 and 200),
   full_name   text not null,
@@ -13,7 +14,7 @@ create table bank.customers (
   primary key (tenant_id, customer_id)
 );
 
-create table bank.accounts (
+create table if not exists bank.accounts (
   tenant_id   text not null,
   account_id  text not null check (length(account_id) between 1 and 200),
   customer_id text not null,
@@ -23,9 +24,9 @@ create table bank.accounts (
   primary key (tenant_id, account_id),
   foreign key (tenant_id, customer_id) references bank.customers (tenant_id, customer_id) on delete cascade
 );
-create index accounts_customer on bank.accounts (tenant_id, customer_id);
+create index if not exists accounts_customer on bank.accounts (tenant_id, customer_id);
 
-create table bank.balances (
+create table if not exists bank.balances (
   tenant_id  text not null,
   account_id text not null,
   available  numeric(18, 2) not null default 0,
@@ -42,10 +43,13 @@ select switchyard.track('bank.balances', 'balance', 'tenant_id', 'account_id');
 alter table bank.customers enable row level security;
 alter table bank.accounts enable row level security;
 alter table bank.balances enable row level security;
+drop policy if exists tenant_rows on bank.customers;
 create policy tenant_rows on bank.customers for all to authenticated
   using (tenant_id = switchyard.current_tenant()) with check (tenant_id = switchyard.current_tenant());
+drop policy if exists tenant_rows on bank.accounts;
 create policy tenant_rows on bank.accounts for all to authenticated
   using (tenant_id = switchyard.current_tenant()) with check (tenant_id = switchyard.current_tenant());
+drop policy if exists tenant_rows on bank.balances;
 create policy tenant_rows on bank.balances for all to authenticated
   using (tenant_id = switchyard.current_tenant()) with check (tenant_id = switchyard.current_tenant());
 grant usage on schema bank to authenticated, service_role;

@@ -1,5 +1,5 @@
 /** `customer_profile`: name, segment, contact points and the products the customer holds. Keyed by customer_id. */
-import type { LoggedEvent } from "../events/envelope.ts";
+import type { LoggedEvent } from "../../../functions/_shared/events/envelope.ts";
 import {
   accountOwners,
   accountRow,
@@ -9,8 +9,8 @@ import {
   customerSource,
   listCustomers,
   rowAfter,
-} from "./bank.ts";
-import { defineDto } from "./types.ts";
+} from "../rows.ts";
+import { defineDto } from "../../../functions/_shared/dtos/types.ts";
 import { z } from "zod";
 
 export interface Holding {
@@ -30,7 +30,7 @@ export interface CustomerProfile {
   holdings: Holding[];
 }
 
-export function profile(customer: CustomerRow, holdings: Holding[]): CustomerProfile {
+function profile(customer: CustomerRow, holdings: Holding[]): CustomerProfile {
   const sorted = [...holdings].sort((
     a,
     b,
@@ -79,7 +79,7 @@ function reduce(
 
 const sourceRows = z.object({ customer: customerRow, accounts: z.array(accountRow) });
 
-export const customerProfile = defineDto<CustomerProfile>({
+export default defineDto<CustomerProfile>({
   name: "customer_profile",
   entityType: "customer",
   sources: ["customer.created", "customer.updated", "customer.deleted", "account.*"],

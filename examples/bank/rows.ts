@@ -1,13 +1,13 @@
 /**
- * The banking example's rows as capture events carry them (`data.new` / `data.old` are `to_jsonb`
- * of the row) and as the source queries return them: one parser for both, so composed and
- * source-computed DTOs come out identical.
+ * The bank's rows as capture events carry them (`data.new` / `data.old` are `to_jsonb` of the row)
+ * and as its DTOs' source queries return them: one parser for both, so composed and
+ * source-computed DTOs come out identical. Shared by the files in dtos/.
  */
 import { z } from "zod";
 import type postgres from "postgres";
-import type { Db as Sql } from "./db.ts";
-import type { LoggedEvent } from "../events/envelope.ts";
-import type { KeyLookup } from "./types.ts";
+import type { Db as Sql } from "../../functions/_shared/dtos/db.ts";
+import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
+import type { KeyLookup } from "../../functions/_shared/dtos/types.ts";
 
 const money = z.union([z.number(), z.string()]).transform((v) => Number(v)).pipe(
   z.number().finite(),

@@ -2,7 +2,7 @@
  * `customer_position`: a customer's accounts with product, currency, status and balances, totals
  * per currency, and `asOf` (the latest balance change it reflects). Keyed by customer_id.
  */
-import type { LoggedEvent } from "../events/envelope.ts";
+import type { LoggedEvent } from "../../../functions/_shared/events/envelope.ts";
 import {
   accountOwners,
   accountRow,
@@ -14,8 +14,8 @@ import {
   customerSource,
   listCustomers,
   rowAfter,
-} from "./bank.ts";
-import { defineDto } from "./types.ts";
+} from "../rows.ts";
+import { defineDto } from "../../../functions/_shared/dtos/types.ts";
 import { z } from "zod";
 
 export interface PositionAccount {
@@ -37,7 +37,7 @@ export interface CustomerPosition {
 }
 
 /** Sorted accounts, totals and asOf recomputed from the accounts: the one shape both paths produce. */
-export function position(customerId: string, accounts: PositionAccount[]): CustomerPosition {
+function position(customerId: string, accounts: PositionAccount[]): CustomerPosition {
   const sorted = [...accounts].sort((
     a,
     b,
@@ -102,7 +102,7 @@ const sourceRows = z.object({
   accounts: z.array(accountRow.extend({ balance: balanceRow.nullable() })),
 });
 
-export const customerPosition = defineDto<CustomerPosition>({
+export default defineDto<CustomerPosition>({
   name: "customer_position",
   entityType: "customer",
   sources: ["customer.created", "customer.updated", "customer.deleted", "account.*", "balance.*"],
