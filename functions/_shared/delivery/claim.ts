@@ -63,7 +63,8 @@ export function recordOutcomes(
 
 /** Milliseconds until the earliest delivery this worker could claim (0 when one is due), or null when none waits. */
 export async function nextDueInMs(sql: Sql, paused: string[]): Promise<number | null> {
+  // No greatest(0, …) in SQL: it ignores a NULL argument, so "nothing due" would read as "due now".
   const [row] = await sql<{ ms: number | null }[]>`
-    select greatest(0, extract(epoch from (switchyard.next_delivery_due(${paused}::text[]) - clock_timestamp())) * 1000)::float8 as ms`;
-  return row.ms === null ? null : Math.ceil(row.ms);
+    select (extract(epoch from (switchyard.next_delivery_due(${paused}::text[]) - clock_timestamp())) * 1000)::float8 as ms`;
+  return row.ms === null ? null : Math.max(0, Math.ceil(row.ms));
 }
