@@ -10,7 +10,7 @@ import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
 Deno.test("with nothing pending, the next delivery is due never, not now", async () => {
   const db = await testDatabase();
   try {
-    assert.equal(await nextDueInMs(db.sql, []), null);
+    assert.equal(await nextDueInMs(db.sql, 32), null);
     await createTenant(db.sql, "acme", "Acme");
     await createApiKey(db.sql, "acme");
     const [ep] = await db.sql<{ id: string }[]>`
@@ -19,12 +19,12 @@ Deno.test("with nothing pending, the next delivery is due never, not now", async
     await db
       .sql`insert into switchyard.subscriptions (tenant, endpoint_id, pattern) values ('acme', ${ep.id}, '*')`;
     await emitAndRoute(db.sql, [orderEvent("acme", "o-1")]);
-    assert.equal(await nextDueInMs(db.sql, []), 0, "a routed delivery is due now");
+    assert.equal(await nextDueInMs(db.sql, 32), 0, "a routed delivery is due now");
     await db.sql`update switchyard.deliveries set due_at = now() + interval '1 hour'`;
-    const later = await nextDueInMs(db.sql, []);
+    const later = await nextDueInMs(db.sql, 32);
     assert.ok(later !== null && later > 3_000_000, `due in about an hour: ${later}`);
     await db.sql`update switchyard.deliveries set status = 'delivered'`;
-    assert.equal(await nextDueInMs(db.sql, []), null, "nothing pending: null again");
+    assert.equal(await nextDueInMs(db.sql, 32), null, "nothing pending: null again");
   } finally {
     await db.drop();
   }
