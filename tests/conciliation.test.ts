@@ -7,6 +7,7 @@ import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { defaultPolicy } from "../functions/_shared/dtos/policy.ts";
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
 import { createConciliationsJob } from "../workers/scheduler/jobs/conciliations.ts";
+import { configureConciliations } from "../functions/_shared/pipeline/deliver.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createLogger } from "../functions/_shared/log.ts";
@@ -39,7 +40,8 @@ Deno.test({
       const { slug } = await seedTenant(sql);
       await seedBank(sql, slug, { customers: 1, accounts: 1 });
       await relay(stack.ctx, slug)();
-      const job = createConciliationsJob(policy);
+      configureConciliations(stack.ctx, policy);
+      const job = createConciliationsJob();
       let wakes = 0;
       const unlisten = await job.listen!(stack.ctx, () => wakes++);
 
@@ -79,7 +81,7 @@ Deno.test({
       assert.ok(secondDelay > 1_000 && secondDelay <= 4_000, `backs off (${secondDelay} ms)`);
 
       // The scheduler restarts: a fresh process with nothing in memory picks up from the table.
-      const afterRestart = createConciliationsJob(policy);
+      const afterRestart = createConciliationsJob();
       offset += secondDelay;
       const thirdDelay = await afterRestart.run(restarted);
       assert.equal((await row()).attempts, 5);

@@ -4,7 +4,7 @@ import { emitAndRoute, orderEvent, waitUntil, withDeliveryStack } from "./delive
 import { deliveriesForEvents } from "../functions/_shared/delivery/trace.ts";
 import { checkHealth } from "../functions/_shared/health.ts";
 
-Deno.test("routing makes one delivery per matching enabled endpoint, by pattern and filter, idempotently", () =>
+Deno.test("routing makes one delivery per matching endpoint, by pattern and filter, idempotently; a disabled endpoint's wait held", () =>
   withDeliveryStack({ worker: false }, async (t) => {
     const all = await t.endpoint({ events: ["*"] });
     const orders = await t.endpoint({ events: ["order.*", "order.confirmed"] });
@@ -27,15 +27,23 @@ Deno.test("routing makes one delivery per matching enabled endpoint, by pattern 
       orderEvent(t.slug, "p-1", "product.updated"),
       orderEvent(other.slug, "o-9"),
     ]);
-    // o-1: all, orders, confirmed, telegram; o-2: all, orders; p-1: all; the other tenant's event: none.
-    assert.equal(routed, 7);
+    // o-1: all, orders, confirmed, telegram, off; o-2: all, orders, off; p-1: all, off; the other tenant's event: none.
+    assert.equal(routed, 10);
     const rows = await t.sql<
-      { event_id: string; endpoint_id: string }[]
-    >`select event_id, endpoint_id from switchyard.deliveries`;
+      { event_id: string; endpoint_id: string; status: string }[]
+    >`select event_id, endpoint_id, status from switchyard.deliveries`;
+    assert.deepEqual(
+      [...new Set(rows.filter((r) => r.endpoint_id === off.id).map((r) => r.status))],
+      ["held"],
+      "the disabled endpoint's deliveries are held, not sent",
+    );
     const to = (e: string) => rows.filter((r) => r.event_id === e).map((r) => r.endpoint_id).sort();
-    assert.deepEqual(to(events[0].id), [all.id, orders.id, confirmed.id, telegram.id].sort());
-    assert.deepEqual(to(events[1].id), [all.id, orders.id].sort());
-    assert.deepEqual(to(events[2].id), [all.id]);
+    assert.deepEqual(
+      to(events[0].id),
+      [all.id, orders.id, confirmed.id, telegram.id, off.id].sort(),
+    );
+    assert.deepEqual(to(events[1].id), [all.id, orders.id, off.id].sort());
+    assert.deepEqual(to(events[2].id), [all.id, off.id].sort());
     const again = await t.sql.begin(async (tx) =>
       (await import("../functions/_shared/delivery/route.ts")).routeEvents(tx as never, events)
     );
@@ -124,29 +132,36 @@ Deno.test("an ordered endpoint gets one entity's events in version order even wh
     assert.ok(seen.indexOf("o-2@1") < seen.lastIndexOf("o-1@1"), "another entity is not held back");
   }));
 
-Deno.test("a failing endpoint trips its breaker, and a long failure streak disables it with the reason", () =>
+Deno.test("a failing endpoint trips its breaker; failed rounds disable it with the reason and an endpoint.disabled event, and enabling delivers what waited", () =>
   withDeliveryStack(
-    { worker: { breakerFailures: 3, breakerOpenMs: 300, maxFailureStreak: 8 } },
+    { worker: { breakerFailures: 3, breakerOpenMs: 300, maxFailedRounds: 3 } },
     async (t) => {
-      const ep = await t.endpoint({ retrySchedule: [50, 50, 50, 50, 50] });
+      const ep = await t.endpoint({ retrySchedule: [50, 50, 50, 50, 50, 50, 50, 50] });
       t.receiver.respond(() => ({ status: 500 }));
       await emitAndRoute(t.sql, Array.from({ length: 6 }, (_, i) => orderEvent(t.slug, `o-${i}`)));
       const shown = await waitUntil("the endpoint disabled", async () => {
         const e = (await t.admin("GET", `/admin/endpoints/${ep.id}`)).json;
         return !e.enabled && e;
       }, 20_000);
-      assert.match(shown.disabledReason, /disabled automatically after \d+ consecutive failures/);
+      assert.match(shown.disabledReason, /disabled automatically after 3 failed rounds/);
+      const [disabled] = await t.sql`
+        select * from switchyard.events where type = 'endpoint.disabled' and entity_id = ${ep.id}`;
+      assert.equal(disabled.data.automatic, true);
+      assert.equal(disabled.tenant, t.slug);
       const sent = t.receiver.requests.length;
-      assert.ok(sent >= 8, `${sent} tries`);
-      // While disabled nothing is sent.
+      assert.ok(sent >= 3, `${sent} tries`);
+      // While disabled nothing is sent; what waits is held.
       await new Promise((r) => setTimeout(r, 400));
       assert.equal(t.receiver.requests.length, sent);
-      // Enabled again with a healthy receiver: the waiting deliveries go out.
+      const [{ held }] = await t.sql`
+        select count(*)::int as held from switchyard.deliveries where status = 'held'`;
+      assert.ok(held > 0, "the waiting deliveries are held");
+      // Enabled again with a healthy receiver: the held deliveries go out.
       t.receiver.respond(() => undefined);
       await t.admin("POST", `/admin/endpoints/${ep.id}/enable`);
       await waitUntil("all delivered", async () => {
-        const [{ n }] = await t
-          .sql`select count(*)::int as n from switchyard.deliveries where status = 'pending'`;
+        const [{ n }] = await t.sql`
+          select count(*)::int as n from switchyard.deliveries where status in ('pending', 'held')`;
         return n === 0;
       });
     },

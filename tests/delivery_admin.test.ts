@@ -64,7 +64,7 @@ Deno.test("bad endpoint input is a 400 or 404 listing the problems, and nothing 
   }
 });
 
-Deno.test("endpoints are listed, shown, disabled, enabled and tested without ever showing a secret", async () => {
+Deno.test("endpoints are listed, shown, disabled (deliveries held), enabled and tested without ever showing a secret", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();
   try {
@@ -94,10 +94,12 @@ Deno.test("endpoints are listed, shown, disabled, enabled and tested without eve
     assert.equal(disabled.json.enabled, false);
     assert.equal(disabled.json.disabledReason, "ERP maintenance");
     await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
-    assert.equal(
-      (await admin("GET", `/admin/deliveries?tenant=${slug}`)).json.items.length,
-      0,
-      "a disabled endpoint gets no deliveries",
+    assert.deepEqual(
+      (await admin("GET", `/admin/deliveries?tenant=${slug}`)).json.items.map((
+        d: { status: string },
+      ) => d.status),
+      ["held"],
+      "a disabled endpoint's deliveries wait held",
     );
     assert.equal((await admin("POST", `/admin/endpoints/${ep.id}/enable`)).json.enabled, true);
 
@@ -119,9 +121,10 @@ Deno.test("endpoints are listed, shown, disabled, enabled and tested without eve
       "GET",
       `/admin/deliveries?tenant=${slug}&limit=2&cursor=${page1.json.nextCursor}`,
     );
-    assert.equal(page2.json.items.length, 1);
+    // Three new ones and o-1's, held while the endpoint was disabled and pending since it was enabled.
+    assert.equal(page2.json.items.length, 2);
     assert.equal(page2.json.nextCursor, null);
-    const one = await admin("GET", `/admin/deliveries/${page2.json.items[0].id}`);
+    const one = await admin("GET", `/admin/deliveries/${page2.json.items[1].id}`);
     assert.equal(one.json.status, "pending");
     assert.deepEqual(one.json.attempts, []);
     assert.equal(one.json.entity.type, "order");

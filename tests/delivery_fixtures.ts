@@ -11,8 +11,26 @@ import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack, type TestStack } from "./harness.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
-import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
 import type { WorkerOptions } from "../functions/_shared/delivery/worker.ts";
+import type { AppContext } from "../functions/_shared/context.ts";
+import { configureDeliveries, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
+import { runJobs } from "../workers/scheduler/runner.ts";
+
+/**
+ * Deliveries as the stack runs them: the scheduler's deliveries job (in this process, no grace for
+ * first attempts, since nothing else starts them here) waking the functions served with `ctx`.
+ */
+export function runScheduledDeliveries(ctx: AppContext, opts: WorkerOptions = {}) {
+  configureDeliveries(ctx, opts);
+  const running = runJobs(ctx, [createDeliveriesJob({ firstTryGraceMs: 0 })]);
+  return {
+    async stop() {
+      await running.stop();
+      await stopDeliveries(ctx);
+    },
+  };
+}
 
 /** Appends `events`, then routes them in one transaction; returns the logged events in order. */
 export async function emitAndRoute(
@@ -66,7 +84,7 @@ export interface DeliveryStack {
   endpoint(body?: Record<string, unknown>): Promise<any>;
 }
 
-/** A stack, a tenant, a receiver and (unless `worker: false`) a running delivery worker; all closed after `fn`. */
+/** A stack, a tenant, a receiver and (unless `worker: false`) scheduled deliveries; all closed after `fn`. */
 export async function withDeliveryStack(
   opts: { worker?: boolean | WorkerOptions; env?: Record<string, string> },
   fn: (t: DeliveryStack) => Promise<void>,
@@ -75,7 +93,7 @@ export async function withDeliveryStack(
   const receiver = startReceiver();
   const worker = opts.worker === false
     ? null
-    : await runDeliveryWorker(stack.ctx, opts.worker === true || !opts.worker ? {} : opts.worker);
+    : runScheduledDeliveries(stack.ctx, opts.worker === true || !opts.worker ? {} : opts.worker);
   try {
     const { slug } = await seedTenant(stack.db.sql);
     const admin = client(stack.base, SERVICE_KEY);

@@ -1,24 +1,46 @@
+/** Deliveries run in function instances: several side by side never double-send, and a killed one loses nothing. */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, waitUntil } from "./delivery_fixtures.ts";
-import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
-import { loadConfig } from "../functions/_shared/config.ts";
-import { createContext } from "../functions/_shared/context.ts";
-import { createLogger } from "../functions/_shared/log.ts";
+import {
+  emitAndRoute,
+  orderEvent,
+  runScheduledDeliveries,
+  waitUntil,
+} from "./delivery_fixtures.ts";
+import { freePort, waitForPort } from "../local/ports.ts";
+import type { Sql } from "../functions/_shared/db.ts";
 
-const pendingCount = async (sql: import("../functions/_shared/db.ts").Sql) =>
+const root = new URL("..", import.meta.url).pathname;
+
+const pendingCount = async (sql: Sql) =>
   (await sql<
     { n: number }[]
   >`select count(*)::int as n from switchyard.deliveries where status <> 'delivered'`)[0].n;
 
-Deno.test("two workers in parallel over 2,000 deliveries send each exactly once", async () => {
+/** A function instance in its own process (`local/serve.ts`), as `npm start` runs them. */
+async function functionInstance(env: Record<string, string>) {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", `${root}local/serve.ts`],
+    env: { ...env, SWITCHYARD_PORT: String(port), LOG_LEVEL: "error" },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitForPort(port);
+  const deliver = () =>
+    fetch(`http://127.0.0.1:${port}/functions/v1/pipeline/deliver`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${SERVICE_KEY}` },
+    }).then((r) => r.text()).catch(() => "");
+  return { child, deliver };
+}
+
+Deno.test("two function instances woken side by side over 2,000 deliveries send each exactly once", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();
-  // A second context: its own pool, as a second process would have.
-  const ctx2 = createContext(loadConfig(stack.env), {
-    log: createLogger("w2", { level: "error" }),
-  });
+  const a = await functionInstance(stack.env);
+  const b = await functionInstance(stack.env);
   try {
     const { slug } = await seedTenant(stack.db.sql);
     const admin = client(stack.base, SERVICE_KEY);
@@ -32,41 +54,36 @@ Deno.test("two workers in parallel over 2,000 deliveries send each exactly once"
         201,
       );
     }
-    for (let b = 0; b < 5; b++) {
+    for (let n = 0; n < 5; n++) {
       await emitAndRoute(
         stack.db.sql,
-        Array.from({ length: 100 }, (_, i) => orderEvent(slug, `o-${b}-${i}`)),
+        Array.from({ length: 100 }, (_, i) => orderEvent(slug, `o-${n}-${i}`)),
       );
     }
-    const [w1, w2] = [
-      await runDeliveryWorker(stack.ctx, { batchSize: 50 }),
-      await runDeliveryWorker(ctx2, { batchSize: 50 }),
-    ];
-    try {
-      await receiver.waitFor(2000, 60_000);
-      await waitUntil("all recorded", async () => (await pendingCount(stack.db.sql)) === 0, 30_000);
-      await new Promise((r) => setTimeout(r, 300));
-      const ids = receiver.requests.map((r) => r.headers["webhook-id"]);
-      assert.equal(ids.length, 2000);
-      assert.equal(new Set(ids).size, 2000, "no delivery was sent twice");
-      const [{ n }] = await stack.db
-        .sql`select count(*)::int as n from switchyard.delivery_attempts`;
-      assert.equal(n, 2000);
-    } finally {
-      await w1.stop();
-      await w2.stop();
-    }
+    await waitUntil("all recorded", async () => {
+      await Promise.all([a.deliver(), b.deliver(), a.deliver(), b.deliver()]);
+      return (await pendingCount(stack.db.sql)) === 0;
+    }, 90_000);
+    const ids = receiver.requests.map((r) => r.headers["webhook-id"]);
+    assert.equal(ids.length, 2000);
+    assert.equal(new Set(ids).size, 2000, "no delivery was sent twice");
+    const [{ n }] = await stack.db.sql`select count(*)::int as n from switchyard.delivery_attempts`;
+    assert.equal(n, 2000);
   } finally {
-    await ctx2.close();
+    for (const p of [a, b]) {
+      p.child.kill("SIGTERM");
+      await p.child.status;
+    }
     await receiver.close();
     await stack.close();
   }
 });
 
-Deno.test("kill -9 of a worker mid-batch: every delivery is made after a restart", async () => {
+Deno.test("kill -9 of a function instance mid-drain: its claims come back and every delivery is made", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();
   receiver.respond(() => ({ delayMs: 300 }));
+  const victim = await functionInstance({ ...stack.env, DELIVERY_LEASE_MARGIN_MS: "500" });
   try {
     const { slug } = await seedTenant(stack.db.sql);
     const admin = client(stack.base, SERVICE_KEY);
@@ -80,24 +97,14 @@ Deno.test("kill -9 of a worker mid-batch: every delivery is made after a restart
       stack.db.sql,
       Array.from({ length: 300 }, (_, i) => orderEvent(slug, `o-${i}`)),
     );
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--no-check",
-        new URL("./delivery_worker_process.ts", import.meta.url).pathname,
-      ],
-      env: { ...stack.env, LEASE_MARGIN_MS: "500" },
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    void victim.deliver();
     await receiver.waitFor(20, 30_000);
-    child.kill("SIGKILL");
-    await child.status;
+    victim.child.kill("SIGKILL");
+    await victim.child.status;
     const sentBeforeKill = new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size;
     assert.ok(await pendingCount(stack.db.sql) > 0, "the kill left work undone");
     receiver.respond(() => undefined);
-    const worker = await runDeliveryWorker(stack.ctx, { leaseMarginMs: 500 });
+    const scheduled = runScheduledDeliveries(stack.ctx, { leaseMarginMs: 500 });
     try {
       await waitUntil(
         "all delivered",
@@ -107,9 +114,12 @@ Deno.test("kill -9 of a worker mid-batch: every delivery is made after a restart
       const ids = new Set(receiver.requests.map((r) => r.headers["webhook-id"]));
       assert.equal(ids.size, 300, `every delivery arrived (${sentBeforeKill} before the kill)`);
     } finally {
-      await worker.stop();
+      await scheduled.stop();
     }
   } finally {
+    try {
+      victim.child.kill("SIGKILL");
+    } catch { /* gone */ }
     await receiver.close();
     await stack.close();
   }

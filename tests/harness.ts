@@ -107,15 +107,16 @@ export async function startStack(
       : {}),
     ...opts.env,
   };
+  const port = freePort();
+  // Known before the context is built, so an in-process scheduler job can wake these functions.
+  env.SUPABASE_URL = `http://127.0.0.1:${port}`;
   const config = loadConfig(env);
   const ctx = createContext(config, {
     clock: opts.clock,
     log: createLogger("test", { level: "error" }),
     dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
   });
-  const port = freePort();
   const server = serveFunctions(ctx, port);
-  env.SUPABASE_URL = `http://127.0.0.1:${port}`;
   return {
     db,
     ctx,

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, waitUntil, withDeliveryStack } from "./delivery_fixtures.ts";
-import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
+import {
+  emitAndRoute,
+  orderEvent,
+  runScheduledDeliveries,
+  waitUntil,
+  withDeliveryStack,
+} from "./delivery_fixtures.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";
@@ -47,7 +52,7 @@ Deno.test("without the override, endpoints at 127.0.0.1 and at localhost are ref
         events: ["*"],
       }),
     );
-    const worker = await runDeliveryWorker(stack.ctx);
+    const worker = runScheduledDeliveries(stack.ctx);
     try {
       await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
       const [dl] = await waitUntil("a dead letter", async () => {

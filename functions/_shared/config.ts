@@ -38,6 +38,10 @@ export const configSchema = z.object({
   /** Take the client address from X-Forwarded-For's first hop: only behind a proxy that sets it. */
   SWITCHYARD_TRUST_FORWARDED_FOR: flag,
   DB_POOL_SIZE: positiveInt(10),
+  /** Sends in flight at once per endpoint (all function instances together) unless the endpoint sets `maxInFlight`. */
+  DELIVERY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(32),
+  /** A claim's lease is the endpoint's timeout plus this; a dead instance's claims come back when it ends. */
+  DELIVERY_LEASE_MARGIN_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF").optional(),
   TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -")

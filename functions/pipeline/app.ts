@@ -1,13 +1,16 @@
-/** The pipeline function: the relay hands batches of new events here (service key). */
+/** The pipeline function: the relay hands batches of new events here; the scheduler wakes deliveries and conciliations (service key). */
 import type { AppContext } from "../_shared/context.ts";
 import { createFunctionApp, readJson, serviceAuth } from "../_shared/http.ts";
 import { parseOrThrow } from "../_shared/validation.ts";
 import { handoverBatchSchema } from "../_shared/pipeline/batch.ts";
 import { acceptHandover } from "../_shared/pipeline/handover.ts";
+import { conciliateDueNow, deliverDue, inBackground } from "../_shared/pipeline/deliver.ts";
 import { isUnavailable } from "../_shared/db.ts";
 
 /** A full batch of 500 events with generous payloads fits well within this. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+
+const finiteOrNull = (ms: number) => (Number.isFinite(ms) ? ms : null);
 
 export function createPipelineApp(ctx: AppContext) {
   const app = createFunctionApp("pipeline", ctx);
@@ -19,7 +22,22 @@ export function createPipelineApp(ctx: AppContext) {
       "hand-over batch",
     );
     const result = await ctx.breakers.db.run(() => acceptHandover(ctx, events), isUnavailable);
+    // First attempts start here, not when the scheduler next looks.
+    if (result.routed > 0) inBackground(ctx, "delivering", deliverDue(ctx));
     return c.json(result, 200);
+  });
+  /**
+   * Sends what is due (retries, held deliveries just enabled, a dead instance's claims): starts
+   * this instance's drain, or makes the running one look again, and answers at once.
+   */
+  app.post("/deliver", (c) => {
+    inBackground(ctx, "delivering", deliverDue(ctx));
+    return c.json({ started: true }, 202);
+  });
+  /** Runs the deferred DTO conciliations that are due. */
+  app.post("/conciliate", async (c) => {
+    const ms = await ctx.breakers.db.run(() => conciliateDueNow(ctx), isUnavailable);
+    return c.json({ nextDueInMs: finiteOrNull(ms) }, 200);
   });
   return app;
 }

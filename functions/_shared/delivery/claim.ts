@@ -11,17 +11,21 @@ export interface Claimed {
   /** Tries made before this claim. */
   tries: number;
   replay: boolean;
+  /** false while the endpoint's breaker is open: the try is counted, not sent. */
+  send: boolean;
+  /** This try is the half-open breaker's one probe. */
+  probe: boolean;
   endpoint: EndpointRow;
   event: EventRow;
 }
 
-/** Claims up to `limit` due deliveries (FOR UPDATE SKIP LOCKED, see switchyard.claim_deliveries). */
+/** Claims up to `limit` due deliveries within each endpoint's in-flight limit (see switchyard.claim_deliveries). */
 export function claimDeliveries(
   sql: Sql,
-  opts: { limit: number; lease: string; paused: string[]; leaseMarginMs: number },
+  opts: { limit: number; lease: string; defaultInFlight: number; leaseMarginMs: number },
 ): Promise<Claimed[]> {
   return sql<Claimed[]>`
-    select * from switchyard.claim_deliveries(${opts.limit}, ${opts.lease}, ${opts.paused}::text[], ${opts.leaseMarginMs})`;
+    select * from switchyard.claim_deliveries(${opts.limit}, ${opts.lease}, ${opts.defaultInFlight}, ${opts.leaseMarginMs})`;
 }
 
 export type OutcomeKind = "delivered" | "retry" | "dead" | "release";
@@ -30,6 +34,9 @@ export interface Outcome {
   id: string;
   lease: string;
   kind: OutcomeKind;
+  /** false: counted while the breaker was open, never sent. */
+  sent?: boolean;
+  probe?: boolean;
   delay_ms?: number;
   ok?: boolean;
   status?: number | null;
@@ -49,21 +56,39 @@ export interface Recorded {
   reason: string | null;
 }
 
-export function recordOutcomes(
-  sql: Sql,
-  outcomes: Outcome[],
-  opts: { maxStreak: number; maxFailingMs: number },
-): Promise<Recorded[]> {
-  return sql<Recorded[]>`
-    select * from switchyard.record_delivery_outcomes(${
-    sql.json(outcomes as never)
-  }::jsonb, ${opts.maxStreak},
-      make_interval(secs => ${opts.maxFailingMs / 1000}))`;
+export interface Judgement {
+  /** Sent failures running that open the breaker, and how long it stays open before a probe. */
+  breakerFailures: number;
+  breakerOpenMs: number;
+  /** Failed rounds running (the breaker opened, its probes failed), or failing time, that disable the endpoint. */
+  maxFailedRounds: number;
+  maxFailingMs: number;
 }
 
-/** Milliseconds until the earliest delivery this worker could claim (0 when one is due), or null when none waits. */
-export async function nextDueInMs(sql: Sql, paused: string[]): Promise<number | null> {
-  const [row] = await sql<{ ms: number | null }[]>`
-    select greatest(0, extract(epoch from (switchyard.next_delivery_due(${paused}::text[]) - clock_timestamp())) * 1000)::float8 as ms`;
-  return row.ms === null ? null : Math.ceil(row.ms);
+export function recordOutcomes(sql: Sql, outcomes: Outcome[], j: Judgement): Promise<Recorded[]> {
+  return sql<Recorded[]>`
+    select * from switchyard.record_delivery_outcomes(${sql.json(outcomes as never)}::jsonb,
+      ${j.breakerFailures}, make_interval(secs => ${j.breakerOpenMs / 1000}),
+      ${j.maxFailedRounds}, make_interval(secs => ${j.maxFailingMs / 1000}))`;
 }
+
+/**
+ * Milliseconds until something can be claimed (0: now), or null when nothing waits (see
+ * switchyard.next_delivery_due); a first attempt nobody claimed counts `firstTryGraceMs` late.
+ */
+export async function nextDueInMs(
+  sql: Sql,
+  defaultInFlight: number,
+  firstTryGraceMs = 0,
+): Promise<number | null> {
+  // No greatest(0, …) in SQL: it ignores a NULL argument, so "nothing due" would read as "due now".
+  const [row] = await sql<{ ms: number | null }[]>`
+    select (extract(epoch from (switchyard.next_delivery_due(${defaultInFlight},
+      make_interval(secs => ${
+    firstTryGraceMs / 1000
+  })) - clock_timestamp())) * 1000)::float8 as ms`;
+  return row.ms === null ? null : Math.max(0, Math.ceil(row.ms));
+}
+
+/** Wakes whoever schedules deliveries (the scheduler LISTENs): a due time may have moved earlier. */
+export const DELIVERIES_CHANNEL = "switchyard_deliveries";

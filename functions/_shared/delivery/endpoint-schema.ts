@@ -38,6 +38,8 @@ export const endpointInputSchema = z.object({
   retrySchedule: z.array(z.number().int().min(0).max(86_400_000)).max(20).optional(),
   ordered: z.boolean().optional(),
   rateLimitPerSecond: z.number().int().min(1).max(100_000).optional(),
+  /** Sends in flight at once to this endpoint; default DELIVERY_MAX_IN_FLIGHT (32). */
+  maxInFlight: z.number().int().min(1).max(1000).optional(),
   chats: z.array(z.string().min(1).max(100)).max(100).optional(),
 }).strict().superRefine((e, ctx) => {
   if (e.kind !== "telegram" && !e.url) {
@@ -84,6 +86,7 @@ export interface EndpointRow {
   retry_schedule: number[];
   ordered?: boolean;
   rate_limit_per_second: number | null;
+  max_in_flight?: number | null;
   enabled?: boolean;
   disabled_reason?: string | null;
   disabled_at?: Date | string | null;
@@ -112,6 +115,8 @@ export function endpointJson(r: EndpointRow) {
     retrySchedule: r.retry_schedule ?? defaultRetrySchedule,
     ordered: r.ordered ?? false,
     rateLimitPerSecond: r.rate_limit_per_second,
+    /** null: the deployment's default (DELIVERY_MAX_IN_FLIGHT). */
+    maxInFlight: r.max_in_flight ?? null,
     chats: r.chats ?? [],
     enabled: r.enabled ?? true,
     disabledReason: r.disabled_reason ?? null,

@@ -14,6 +14,8 @@ import { seal } from "../sealing.ts";
 import { newSecret } from "./signing.ts";
 import { checkTarget } from "./ssrf.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
+import { appendEvents } from "../events/append.ts";
+import { endpointDisabled } from "./events.ts";
 
 const endpointSelect =
   `ep.*, coalesce((select array_agg(s.pattern order by s.id) from switchyard.subscriptions s
@@ -45,7 +47,7 @@ export async function createEndpoint(
   const row = await ctx.sql.begin(async (tx) => {
     const [ep] = await tx<EndpointRow[]>`
       insert into switchyard.endpoints (id, tenant, name, kind, url, secret, headers, credentials, credentials_type,
-        transform, filter, chats, timeout_ms, retry_schedule, ordered, rate_limit_per_second)
+        transform, filter, chats, timeout_ms, retry_schedule, ordered, rate_limit_per_second, max_in_flight)
       values (${id}, ${input.tenant}, ${input.name ?? null}, ${input.kind}, ${
       input.url ?? null
     }, ${sealedSecret},
@@ -56,7 +58,9 @@ export async function createEndpoint(
         ${input.chats ?? []}, ${input.timeoutMs ?? 10_000}, ${
       input.retrySchedule ?? defaultRetrySchedule
     },
-        ${input.ordered ?? false}, ${input.rateLimitPerSecond ?? null})
+        ${input.ordered ?? false}, ${input.rateLimitPerSecond ?? null}, ${
+      input.maxInFlight ?? null
+    })
       returning *`;
     const patterns = [...new Set(input.events)];
     await tx`
@@ -90,28 +94,35 @@ export async function getEndpoint(sql: Sql, id: string): Promise<EndpointJson> {
   return endpointJson(await getEndpointRow(sql, id));
 }
 
+/** Disables; waiting deliveries are held, and the first disabling appends `endpoint.disabled`. */
 export async function disableEndpoint(
   sql: Sql,
   id: string,
   reason: string | undefined,
 ): Promise<EndpointJson> {
-  const [row] = await sql<{ id: string }[]>`
-    update switchyard.endpoints set enabled = false, disabled_reason = ${
-    reason ?? "disabled by an operator"
-  },
-      disabled_at = now(), updated_at = now()
-    where id = ${id} returning id`;
-  if (!row) throw new AppError("not_found", `endpoint ${id} not found`);
+  const why = reason ?? "disabled by an operator";
+  const found = await sql.begin(async (tx) => {
+    const [row] = await tx<{ tenant: string; disabled_at: Date; was_enabled: boolean }[]>`
+      select * from switchyard.disable_endpoint(${id}, ${why})`;
+    if (row?.was_enabled) {
+      await appendEvents(tx, [
+        endpointDisabled(
+          { tenant: row.tenant, endpointId: id, reason: why, automatic: false },
+          row.disabled_at,
+        ),
+      ]);
+    }
+    return !!row;
+  });
+  if (!found) throw new AppError("not_found", `endpoint ${id} not found`);
   return getEndpoint(sql, id);
 }
 
-/** Enables and forgets the failure streak; waiting deliveries become claimable, so the workers are woken. */
+/** Enables and forgets the failure record; held deliveries start a new round, and the scheduler is woken. */
 export async function enableEndpoint(sql: Sql, id: string): Promise<EndpointJson> {
-  const [row] = await sql<{ id: string }[]>`
-    update switchyard.endpoints set enabled = true, disabled_reason = null, disabled_at = null,
-      failure_streak = 0, failing_since = null, updated_at = now()
-    where id = ${id} returning id, pg_notify('switchyard_deliveries', '')`;
-  if (!row) throw new AppError("not_found", `endpoint ${id} not found`);
+  const [{ found }] = await sql<{ found: boolean }[]>`
+    select switchyard.enable_endpoint(${id}) as found`;
+  if (!found) throw new AppError("not_found", `endpoint ${id} not found`);
   return getEndpoint(sql, id);
 }
 

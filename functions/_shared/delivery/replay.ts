@@ -41,8 +41,10 @@ export async function replayDeadLetters(
         ${r.endpoint ? sql`and l.endpoint_id = ${r.endpoint}` : sql``}
       returning l.delivery_id
     ), revived as (
-      update switchyard.deliveries d set status = 'pending', tries = 0, due_at = now(), lease = null, updated_at = now()
-      where d.id in (select delivery_id from picked) and d.status = 'dead'
+      update switchyard.deliveries d set status = case when ep.enabled then 'pending' else 'held' end,
+        tries = 0, due_at = now(), lease = null, updated_at = now()
+      from switchyard.endpoints ep
+      where d.id in (select delivery_id from picked) and d.status = 'dead' and ep.id = d.endpoint_id
       returning 1
     ), counted as (select count(*)::integer as replayed from revived)
     select replayed, (select true from pg_notify('switchyard_deliveries', '') where replayed > 0) as woke from counted`;

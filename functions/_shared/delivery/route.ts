@@ -1,14 +1,17 @@
 /**
- * Routing: each handed-over event becomes one delivery per matching enabled endpoint, inside the
- * hand-over transaction. One read of the batch's tenants' subscriptions, the matching decided
- * purely (`matchRoutes`), one insert for the batch; (event × endpoint) is unique, so routing a
- * batch twice adds nothing. The NOTIFY wakes the delivery workers when the transaction commits.
+ * Routing: each handed-over event becomes one delivery per matching endpoint, inside the hand-over
+ * transaction. One read of the batch's tenants' subscriptions, the matching decided purely
+ * (`matchRoutes`), one insert for the batch; (event × endpoint) is unique, so routing a batch twice
+ * adds nothing. A disabled endpoint's deliveries are held (kept, not sent) until it is enabled.
+ * The NOTIFY tells the scheduler when the transaction commits; the routing invocation itself
+ * starts the first attempts (pipeline/deliver.ts).
  */
 import type { Sql } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { type Filter, matchesFilter } from "./filters.ts";
 import { matchesPattern } from "../events/patterns.ts";
 import { toEnvelope } from "../events/envelope.ts";
+import { DELIVERIES_CHANNEL } from "./claim.ts";
 
 export interface Subscription {
   endpointId: string;
@@ -36,9 +39,9 @@ export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]
     let envelope: ReturnType<typeof toEnvelope> | undefined;
     for (const s of byTenant.get(event.tenant) ?? []) {
       if (seen.has(s.endpointId) || !matchesPattern(s.pattern, event.type)) continue;
-      // A dead letter's own event never goes back to the endpoint that failed it (no loops).
+      // An endpoint's own delivery.dead or endpoint.disabled never goes back to it (no loops).
       if (
-        event.type.startsWith("delivery.") &&
+        (event.type.startsWith("delivery.") || event.type.startsWith("endpoint.")) &&
         (event.data as { endpointId?: string }).endpointId === s.endpointId
       ) continue;
       if (s.filter && !matchesFilter(s.filter, envelope ??= toEnvelope(event))) continue;
@@ -56,8 +59,8 @@ export async function subscriptionsFor(
 ): Promise<Subscription[]> {
   return await sql<Subscription[]>`
     select s.endpoint_id as "endpointId", s.tenant, s.pattern, s.filter
-    from switchyard.subscriptions s join switchyard.endpoints ep on ep.id = s.endpoint_id
-    where s.tenant = any(${tenants}::text[]) and ep.enabled
+    from switchyard.subscriptions s
+    where s.tenant = any(${tenants}::text[])
       ${endpointId ? sql`and s.endpoint_id = ${endpointId}` : sql``}
     order by s.id`;
 }
@@ -79,15 +82,17 @@ export async function insertDeliveries(
         ${col((r) => r.event.entity.id)}::text[], ${col((r) => r.event.version)}::integer[])
         as i(tenant, endpoint_id, event_id, entity_type, entity_id, version)
     ), inserted as (
-      insert into switchyard.deliveries (tenant, endpoint_id, event_id, entity_type, entity_id, version, replay)
-      select tenant, endpoint_id, event_id, entity_type, entity_id, version, ${
+      insert into switchyard.deliveries (tenant, endpoint_id, event_id, entity_type, entity_id, version, replay, status)
+      select i.tenant, i.endpoint_id, i.event_id, i.entity_type, i.entity_id, i.version, ${
     opts.replay ?? false
-  } from input
-      order by entity_type, entity_id, version
+  },
+        case when ep.enabled then 'pending' else 'held' end
+      from input i join switchyard.endpoints ep on ep.id = i.endpoint_id
+      order by i.entity_type, i.entity_id, i.version
       on conflict (event_id, endpoint_id) where not replay do nothing
       returning 1
     ), counted as (select count(*)::integer as n from inserted)
-    select n, (select true from pg_notify('switchyard_deliveries', '') where n > 0) as woke from counted`;
+    select n, (select true from pg_notify(${DELIVERIES_CHANNEL}, '') where n > 0) as woke from counted`;
   return n;
 }
 

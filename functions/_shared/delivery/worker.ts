@@ -1,11 +1,12 @@
 /**
- * The delivery worker: claims due deliveries in batches, sends them concurrently through their
- * kind's connector, and records outcomes in batches (attempts, retries, dead letters and their
- * `delivery.dead` events). Any number of workers may run side by side; a worker that dies leaves
- * leases that expire, so its claims come back.
+ * The delivery worker: claims due deliveries in batches whenever it has room, sends them
+ * concurrently through their kind's connector, and records outcomes in batches (attempts, retries,
+ * dead letters and their `delivery.dead` events, `endpoint.disabled`). It runs inside function
+ * invocations; any number of workers (instances) may run side by side, since claims are SKIP
+ * LOCKED and leased, and the breaker and in-flight limit live in Postgres, shared by all. A
+ * worker that dies leaves leases that expire, so its claims come back.
  */
 import type { AppContext } from "../context.ts";
-import { BreakerOpenError, CircuitBreaker } from "../breaker.ts";
 import { type LoggedEvent, rowToEvent } from "../events/envelope.ts";
 import { appendEvents } from "../events/append.ts";
 import { invalidateTraces } from "../events/trace.ts";
@@ -16,30 +17,30 @@ import { afterFailure, defaultRetrySchedule } from "./backoff.ts";
 import {
   claimDeliveries,
   type Claimed,
+  DELIVERIES_CHANNEL,
+  type Judgement,
   nextDueInMs,
   type Outcome,
   recordOutcomes,
 } from "./claim.ts";
+import { deliveryDead, endpointDisabled } from "./events.ts";
 import { excerptBytes } from "./outbound.ts";
 
-export interface WorkerOptions {
-  /** Deliveries claimed per statement. */
+export interface WorkerOptions extends Partial<Judgement> {
+  /** Deliveries claimed per statement. Default: 100. */
   batchSize?: number;
-  /** Sends in flight at once. */
+  /** Sends in flight at once in this worker, all endpoints together. Default: 128. */
   maxInFlight?: number;
-  /** Added to an endpoint's timeout to make a claim's lease. */
+  /** Sends in flight at once per endpoint, all workers together, unless the endpoint sets its own. Default: DELIVERY_MAX_IN_FLIGHT. */
+  endpointInFlight?: number;
+  /** Added to an endpoint's timeout to make a claim's lease. Default: 15 s. */
   leaseMarginMs?: number;
-  /** Consecutive failures that open an endpoint's breaker, and how long it stays open before a probe. */
-  breakerFailures?: number;
-  breakerOpenMs?: number;
-  /** A failure streak this long (in tries, or in time) disables the endpoint. */
-  maxFailureStreak?: number;
-  maxFailingMs?: number;
 }
 
 class SendFailed extends Error {
   constructor(readonly result: SendResult) {
     super(result.error ?? "send failed");
+    this.name = "SendFailed";
   }
 }
 
@@ -51,10 +52,11 @@ interface Pending {
 
 const transientCodes = new Set(["40P01", "40001"]);
 
+export const breakerOpenError = "not sent: the endpoint's circuit breaker is open";
+
 export class DeliveryWorker {
   readonly id = `w_${randomToken(10)}`;
   readonly #opts: Required<WorkerOptions>;
-  readonly #breakers = new Map<string, CircuitBreaker>();
   #wantClaim = true;
   #pulse!: () => void;
   #signal!: Promise<void>;
@@ -64,17 +66,18 @@ export class DeliveryWorker {
     this.#opts = {
       batchSize: 100,
       maxInFlight: 128,
+      endpointInFlight: ctx.config.DELIVERY_MAX_IN_FLIGHT,
       leaseMarginMs: 15_000,
       breakerFailures: 5,
       breakerOpenMs: 10_000,
-      maxFailureStreak: 50,
+      maxFailedRounds: 60,
       maxFailingMs: 24 * 3_600_000,
       ...opts,
     };
     this.#rearm();
   }
 
-  /** Something may be due (NOTIFY): claim again soon. */
+  /** Something may be due: claim again soon. */
   wake() {
     this.#wantClaim = true;
     this.#pulse();
@@ -85,9 +88,13 @@ export class DeliveryWorker {
     this.#pulse();
   }
 
-  /** Sends until nothing is due or in flight; resolves to ms until the next due delivery (Infinity: none). */
-  async drain(): Promise<number> {
+  /**
+   * Sends until nothing is due or in flight (or, past `budgetMs`, until what is in flight is
+   * done); resolves to ms until the next due delivery (Infinity: none).
+   */
+  async drain(opts: { budgetMs?: number } = {}): Promise<number> {
     const { batchSize, maxInFlight } = this.#opts;
+    const until = opts.budgetMs === undefined ? Infinity : this.ctx.clock.now() + opts.budgetMs;
     const inFlight = new Set<Promise<void>>();
     const buffer: Pending[] = [];
     let flushing: Promise<void> = Promise.resolve();
@@ -99,7 +106,7 @@ export class DeliveryWorker {
         flushQueued = false;
         const batch = buffer.splice(0);
         if (batch.length > 0) await this.#record(batch);
-        // Recorded outcomes can free an ordered entity's next event or a paused endpoint.
+        // Recorded outcomes free slots, an ordered entity's next event or a breaker's probe.
         this.#wantClaim = true;
         this.#pulse();
       });
@@ -107,14 +114,16 @@ export class DeliveryWorker {
     this.#wantClaim = true;
     while (!this.#stopped) {
       const room = maxInFlight - inFlight.size;
-      if (this.#wantClaim && room >= Math.min(batchSize, maxInFlight / 2)) {
+      const claiming = this.ctx.clock.now() < until;
+      // Claim whenever there is room: a slow endpoint's sends must not keep the others waiting.
+      if (this.#wantClaim && claiming && room > 0) {
         const limit = Math.min(room, batchSize);
         this.#wantClaim = false;
         const lease = `${this.id}.${randomToken(8)}`;
         const claimed = await claimDeliveries(this.ctx.sql, {
           limit,
           lease,
-          paused: this.#paused(),
+          defaultInFlight: this.#opts.endpointInFlight,
           leaseMarginMs: this.#opts.leaseMarginMs,
         });
         for (const c of claimed) {
@@ -133,9 +142,12 @@ export class DeliveryWorker {
         if (claimed.length === limit) this.#wantClaim = true;
         continue;
       }
-      if (inFlight.size === 0 && buffer.length === 0 && !flushQueued && !this.#wantClaim) {
+      if (
+        inFlight.size === 0 && buffer.length === 0 && !flushQueued &&
+        (!this.#wantClaim || !claiming)
+      ) {
         await flushing;
-        if (!this.#wantClaim) break;
+        if (!this.#wantClaim || !claiming) break;
         continue;
       }
       if (buffer.length > 0 && inFlight.size === 0) flush();
@@ -144,100 +156,65 @@ export class DeliveryWorker {
     }
     flush();
     await flushing;
-    return this.#nextDelay();
-  }
-
-  async #nextDelay(): Promise<number> {
-    const paused = this.#paused();
-    const due = await nextDueInMs(this.ctx.sql, paused);
-    const probes = paused.map((id) => this.#breakers.get(id)!.retryAfterMs());
-    const delay = Math.min(due ?? Infinity, ...probes);
-    return delay;
+    const due = await nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight);
+    return due ?? Infinity;
   }
 
   #rearm() {
     this.#signal = new Promise((resolve) => (this.#pulse = resolve));
   }
 
-  #paused(): string[] {
-    return [...this.#breakers].filter(([, b]) => b.state === "open").map(([id]) => id);
-  }
-
-  #breaker(endpointId: string): CircuitBreaker {
-    let b = this.#breakers.get(endpointId);
-    if (!b) {
-      b = new CircuitBreaker(`endpoint ${endpointId}`, {
-        failureThreshold: this.#opts.breakerFailures,
-        openMs: this.#opts.breakerOpenMs,
-        clock: this.ctx.clock,
-        onStateChange: (state, name) =>
-          this.ctx.log.warn("delivery circuit breaker changed state", { breaker: name, state }),
-      });
-      this.#breakers.set(endpointId, b);
-    }
-    return b;
-  }
-
   async #process(c: Claimed, lease: string): Promise<Pending> {
     const event = rowToEvent(c.event);
     const pending = (outcome: Omit<Outcome, "id" | "lease">): Pending => ({
-      outcome: { id: c.id, lease, ...outcome },
+      outcome: { id: c.id, lease, sent: c.send, probe: c.probe, ...outcome },
       event,
       endpointId: c.endpoint_id,
     });
-    const breaker = this.#breaker(c.endpoint_id);
-    if (breaker.state === "open") {
-      return pending({ kind: "release", delay_ms: Math.max(100, breaker.retryAfterMs()) });
-    }
-    const limit = c.endpoint.rate_limit_per_second;
-    if (limit) {
-      const r = await this.ctx.store.rateLimit(
-        `${c.tenant}:delivery-rate:${c.endpoint_id}`,
-        limit,
-        1_000,
-      ).catch(() => null);
-      if (r && !r.success) {
-        return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
-      }
-    }
     let result: SendResult;
-    try {
-      const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
-      const connector = connectorFor(endpoint.kind);
-      if (!connector) {
-        throw new SendFailed({
-          ok: false,
-          latencyMs: 0,
-          error: `no connector is registered for ${endpoint.kind} endpoints`,
-        });
+    if (!c.send) {
+      // The breaker stops sending, not the clock: the try counts and the schedule moves on.
+      result = { ok: false, latencyMs: 0, error: breakerOpenError };
+    } else {
+      const limit = c.endpoint.rate_limit_per_second;
+      if (limit) {
+        const r = await this.ctx.store.rateLimit(
+          `${c.tenant}:delivery-rate:${c.endpoint_id}`,
+          limit,
+          1_000,
+        ).catch(() => null);
+        if (r && !r.success) {
+          return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
+        }
       }
-      const delivery = {
-        id: c.id,
-        tenant: c.tenant,
-        endpointId: c.endpoint_id,
-        eventId: c.event_id,
-        attempt: c.tries + 1,
-        replay: c.replay,
-      };
-      result = await breaker.run(async () => {
-        const r = await connector.send(this.ctx, delivery, endpoint, event);
-        if (!r.ok) throw new SendFailed(r);
-        return r;
-      }, (err) => !(err instanceof SendFailed && (err.result.permanent || err.result.deferred)));
-    } catch (err) {
-      if (err instanceof BreakerOpenError) {
-        return pending({ kind: "release", delay_ms: Math.max(100, err.retryAfterMs) });
+      try {
+        const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
+        const connector = connectorFor(endpoint.kind);
+        if (!connector) {
+          throw new SendFailed({
+            ok: false,
+            latencyMs: 0,
+            error: `no connector is registered for ${endpoint.kind} endpoints`,
+          });
+        }
+        const delivery = {
+          id: c.id,
+          tenant: c.tenant,
+          endpointId: c.endpoint_id,
+          eventId: c.event_id,
+          attempt: c.tries + 1,
+          replay: c.replay,
+        };
+        result = await connector.send(this.ctx, delivery, endpoint, event);
+      } catch (err) {
+        result = err instanceof SendFailed
+          ? err.result
+          : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
       }
       // Queued, not failed: flow control (e.g. Telegram's per-chat pace) hands it back for later.
-      if (err instanceof SendFailed && err.result.deferred) {
-        return pending({
-          kind: "release",
-          delay_ms: Math.max(20, err.result.retryAfterMs ?? 1_000),
-        });
+      if (!result.ok && result.deferred) {
+        return pending({ kind: "release", delay_ms: Math.max(20, result.retryAfterMs ?? 1_000) });
       }
-      result = err instanceof SendFailed
-        ? err.result
-        : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
     }
     const attempt = {
       ok: result.ok,
@@ -262,42 +239,36 @@ export class DeliveryWorker {
   async #record(batch: Pending[]) {
     const outcomes = batch.map((p) => p.outcome);
     const byId = new Map(batch.map((p) => [p.outcome.id, p]));
+    const judgement: Judgement = {
+      breakerFailures: this.#opts.breakerFailures,
+      breakerOpenMs: this.#opts.breakerOpenMs,
+      maxFailedRounds: this.#opts.maxFailedRounds,
+      maxFailingMs: this.#opts.maxFailingMs,
+    };
     for (let attempt = 1;; attempt++) {
       try {
         const recorded = await this.ctx.sql.begin(async (tx) => {
-          const rows = await recordOutcomes(tx as never, outcomes, {
-            maxStreak: this.#opts.maxFailureStreak,
-            maxFailingMs: this.#opts.maxFailingMs,
-          });
-          const dead = rows.filter((r) => r.kind === "dead");
-          await appendEvents(
-            tx,
-            dead.map((d) => {
-              const { event } = byId.get(d.id!)!;
-              return {
-                tenant: d.tenant,
-                type: "delivery.dead",
-                entity: event.entity,
-                causationId: event.id,
-                correlationId: event.correlationId,
-                dedupKey: `delivery.dead:${d.dead_letter_id}`,
-                data: {
-                  deliveryId: d.id,
-                  endpointId: d.endpoint_id,
-                  eventId: d.event_id,
-                  eventType: event.type,
-                  deadLetterId: d.dead_letter_id,
-                  tries: d.tries,
-                  reason: d.reason,
-                },
-                metadata: { source: "delivery" },
-              };
-            }),
-          );
+          const rows = await recordOutcomes(tx as never, outcomes, judgement);
+          const now = new Date(this.ctx.clock.now());
+          await appendEvents(tx, [
+            ...rows.filter((r) => r.kind === "dead").map((d) =>
+              deliveryDead(d, byId.get(d.id!)!.event)
+            ),
+            ...rows.filter((r) => r.kind === "disabled").map((r) =>
+              endpointDisabled(
+                { tenant: r.tenant, endpointId: r.endpoint_id, reason: r.reason, automatic: true },
+                now,
+              )
+            ),
+          ]);
+          // A retry or a release set a due time the scheduler may not know yet.
+          if (outcomes.some((o) => o.kind === "retry" || o.kind === "release")) {
+            await tx`select pg_notify(${DELIVERIES_CHANNEL}, '')`;
+          }
           return rows;
         });
         for (const r of recorded.filter((r) => r.kind === "disabled")) {
-          this.ctx.log.warn("endpoint disabled after a failure streak", {
+          this.ctx.log.warn("endpoint disabled after failing rounds", {
             endpoint: r.endpoint_id,
             tenant: r.tenant,
             reason: r.reason,

@@ -1,77 +1,43 @@
 /**
- * The delivery worker as a scheduler job: LISTEN `switchyard_deliveries` wakes it, a round sends
- * until nothing is due, then it sleeps until the next due time. Nothing polls while idle.
+ * Wakes the functions when deliveries fall due: retries, held deliveries just enabled, the claims
+ * of an instance that died (their lease ends). First attempts are started by the invocation that
+ * routed them, so a never-claimed one is looked at only after a grace. One query per wake-up;
+ * LISTEN `switchyard_deliveries` (routing, retries) makes it look again; nothing polls while idle.
  */
 import type { Job } from "../jobs.ts";
-import type { AppContext } from "../../../functions/_shared/context.ts";
-import { DeliveryWorker, type WorkerOptions } from "../../../functions/_shared/delivery/worker.ts";
+import { DELIVERIES_CHANNEL, nextDueInMs } from "../../../functions/_shared/delivery/claim.ts";
+import { wakeFunction } from "../wake.ts";
 
-const workers = new WeakMap<AppContext, DeliveryWorker>();
+/** Notifications closer together than this make one look (they come once per hand-over under load). */
+const LOOK_GAP_MS = 100;
 
-function workerFor(ctx: AppContext): DeliveryWorker {
-  let w = workers.get(ctx);
-  if (!w) workers.set(ctx, w = new DeliveryWorker(ctx));
-  return w;
-}
-
-export const deliveriesJob: Job = {
-  name: "deliveries",
-  run: (ctx) => workerFor(ctx).drain(),
-  async listen(ctx, wake) {
-    const worker = workerFor(ctx);
-    const sub = await ctx.sql.listen("switchyard_deliveries", () => {
-      worker.wake();
-      wake();
-    });
-    return () => sub.unlisten();
-  },
-};
-
-/** Runs a delivery worker on its own (tests, benchmarks, a dedicated process): listen, drain, sleep. */
-export async function runDeliveryWorker(ctx: AppContext, opts: WorkerOptions = {}) {
-  const worker = new DeliveryWorker(ctx, opts);
-  let stopped = false;
-  let woken = false;
-  let sleeping: { timer?: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
-  const wake = () => {
-    woken = true;
-    worker.wake();
-    if (sleeping) {
-      clearTimeout(sleeping.timer);
-      sleeping.resolve();
-    }
-  };
-  const sub = await ctx.sql.listen("switchyard_deliveries", wake);
-  const loop = (async () => {
-    while (!stopped) {
-      woken = false;
-      let delay: number;
-      try {
-        delay = await worker.drain();
-      } catch (err) {
-        ctx.log.error("delivery round failed", { err });
-        delay = 1_000;
-      }
-      if (stopped || woken || delay <= 0) continue;
-      await new Promise<void>((resolve) => {
-        sleeping = {
-          resolve,
-          timer: Number.isFinite(delay)
-            ? setTimeout(resolve, Math.min(delay, 2 ** 31 - 1))
-            : undefined,
-        };
-      });
-      sleeping = null;
-    }
-  })();
+export function createDeliveriesJob(
+  { firstTryGraceMs = 2_000 }: { firstTryGraceMs?: number } = {},
+): Job {
   return {
-    worker,
-    async stop() {
-      stopped = true;
-      worker.stop();
-      wake();
-      await loop;
-      await sub.unlisten();
+    name: "deliveries",
+    async run(ctx) {
+      const due = await nextDueInMs(ctx.sql, ctx.config.DELIVERY_MAX_IN_FLIGHT, firstTryGraceMs);
+      if (due === null) return Infinity;
+      if (due > 0) return due;
+      await wakeFunction(ctx, "deliver");
+      // Look again ourselves (one query): another instance may have left work meanwhile.
+      return LOOK_GAP_MS;
+    },
+    async listen(ctx, wake) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const sub = await ctx.sql.listen(DELIVERIES_CHANNEL, () => {
+        timer ??= setTimeout(() => {
+          timer = undefined;
+          wake();
+        }, LOOK_GAP_MS);
+      });
+      return async () => {
+        clearTimeout(timer);
+        await sub.unlisten();
+      };
     },
   };
 }
+
+export const deliveriesJob: Job = createDeliveriesJob();

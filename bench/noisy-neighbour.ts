@@ -1,0 +1,185 @@
+/**
+ * `npm run bench -- noisy-neighbour`: a healthy endpoint's commit→delivered p50/p99 at a steady
+ * rate, alone and then beside three bad neighbours receiving the same rate: one that sleeps past
+ * its timeout, one that always answers 500, one that blips (503 for 2 s in every 5 s). The stack
+ * runs as deployed: routing then the instance's deliveries started (the pipeline's hand-over), the
+ * scheduler's deliveries job waking the served functions for retries. Target: beside them, the
+ * healthy p99 stays within 2× of alone.
+ */
+import { testDatabase } from "../tests/harness.ts";
+import { loadConfig } from "../functions/_shared/config.ts";
+import { createContext } from "../functions/_shared/context.ts";
+import { createLogger } from "../functions/_shared/log.ts";
+import { createTenant } from "../functions/_shared/tenants.ts";
+import type { Sql } from "../functions/_shared/db.ts";
+import { appendEvents } from "../functions/_shared/events/append.ts";
+import { envelopeSelect, type EventRow, rowToEvent } from "../functions/_shared/events/envelope.ts";
+import { routeEvents } from "../functions/_shared/delivery/route.ts";
+import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
+import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
+import { deliverDue, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
+import { runJobs } from "../workers/scheduler/runner.ts";
+import { serveFunctions } from "../local/serve.ts";
+import { freePort } from "../local/ports.ts";
+import { report, summarize } from "./stats.ts";
+
+const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
+const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? 15);
+const NEIGHBOURS = (Deno.env.get("BENCH_NOISY_NEIGHBOURS") ?? "slow,failing,blipping").split(",");
+
+// The receivers run in their own process (`--receiver`), as target systems would.
+if (Deno.args[0] === "--receiver") {
+  let arrived: Record<string, number> = {};
+  const now = () => performance.timeOrigin + performance.now();
+  const srv = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: ({ port }) => console.log(port),
+  }, async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/arrivals") return Response.json(arrived);
+    if (path === "/reset") {
+      arrived = {};
+      return new Response("ok");
+    }
+    const body = await req.json() as { id: string };
+    if (path === "/slow") {
+      await new Promise((r) => setTimeout(r, 3_000)); // its endpoint times out after 1 s
+      return new Response("late");
+    }
+    if (path === "/failing") return new Response("boom", { status: 500 });
+    if (path === "/blipping" && Date.now() % 5_000 < 2_000) {
+      return new Response("blip", { status: 503 });
+    }
+    if (path === "/healthy") arrived[body.id] ??= now();
+    return new Response("ok");
+  });
+  await srv.finished;
+  Deno.exit(0);
+}
+
+const receiverProcess = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"],
+  stdout: "piped",
+  stderr: "inherit",
+}).spawn();
+const receiverUrl = await (async () => {
+  const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return `http://127.0.0.1:${value!.trim()}`;
+})();
+const epochNow = () => performance.timeOrigin + performance.now();
+
+const db = await testDatabase();
+const port = freePort();
+const env = {
+  DATABASE_URL: db.url,
+  SUPABASE_URL: `http://127.0.0.1:${port}`,
+  SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789",
+  SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
+  SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)),
+  LOG_LEVEL: "error",
+  DB_POOL_SIZE: "20",
+};
+const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
+const server = serveFunctions(ctx, port);
+const scheduler = runJobs(ctx, [createDeliveriesJob()]);
+
+async function appendFor(sql: Sql, target: string, n: number, offset: number) {
+  const appended = await appendEvents(
+    sql,
+    Array.from({ length: n }, (_, i) => ({
+      tenant: "bench",
+      type: `${target}.happened`,
+      entity: { type: target, id: `${target}-${offset + i}` },
+      data: { n: offset + i },
+    })),
+  );
+  const rows = await sql<EventRow[]>`select ${sql.unsafe(envelopeSelect)} from switchyard.events e
+    where e.id = any(${appended.map((a) => a.id)}::text[]) order by e.seq`;
+  return rows.map(rowToEvent);
+}
+
+/** RATE events/s to each of `targets` in 20 ms ticks; answers the healthy endpoint's latencies. */
+async function steady(targets: readonly string[]) {
+  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+  const perTick = Math.max(1, Math.round(RATE / 50));
+  const committedAt = new Map<string, number>();
+  const begin = performance.now();
+  const work: Promise<void>[] = [];
+  let offset = Math.floor(Math.random() * 1_000_000_000);
+  for (let t = 0; t < SECONDS * 50; t++) {
+    const wait = begin + t * 20 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const at = offset;
+    offset += perTick;
+    work.push((async () => {
+      const events = (await Promise.all(targets.map((x) => appendFor(ctx.sql, x, perTick, at))))
+        .flat();
+      const t0 = epochNow();
+      await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+      void deliverDue(ctx);
+      for (const e of events) if (e.entity.type === "healthy") committedAt.set(e.id, t0);
+    })());
+  }
+  await Promise.all(work);
+  const deadline = Date.now() + 120_000;
+  let arrivals: Record<string, number> = {};
+  while (Date.now() < deadline) {
+    arrivals = await (await fetch(`${receiverUrl}/arrivals`)).json();
+    if (Object.keys(arrivals).length >= committedAt.size) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const latencies = [...committedAt].filter(([id]) => arrivals[id]).map(([id, t0]) =>
+    arrivals[id] - t0
+  );
+  return { ...summarize(latencies), missing: committedAt.size - latencies.length };
+}
+
+const rows: Record<string, string | number>[] = [];
+try {
+  await createTenant(ctx.sql, "bench", "bench");
+  for (const target of ["healthy", "slow", "failing", "blipping"]) {
+    await createEndpoint(
+      ctx,
+      endpointInputSchema.parse({
+        tenant: "bench",
+        url: `${receiverUrl}/${target}`,
+        events: [`${target}.*`],
+        timeoutMs: 1_000,
+      }),
+    );
+  }
+  const alone = await steady(["healthy"]);
+  const beside = await steady(["healthy", ...NEIGHBOURS]);
+  for (
+    const [scenario, r] of [["alone", alone], [`beside ${NEIGHBOURS.join(", ")}`, beside]] as const
+  ) {
+    rows.push({
+      scenario,
+      "events/s per endpoint": RATE,
+      delivered: r.n,
+      missing: r.missing,
+      "p50 ms": r.p50,
+      "p99 ms": r.p99,
+      "max ms": r.max,
+    });
+  }
+  const ratio = beside.p99 / alone.p99;
+  await report("noisy-neighbour", rows, { p99Ratio: ratio, target: { p99Ratio: 2 } });
+  console.log(
+    `\nhealthy p99 beside / alone: ${ratio.toFixed(2)}× (target ≤ 2×: ${
+      ratio <= 2 ? "met" : "MISSED"
+    })`,
+  );
+} finally {
+  await scheduler.stop();
+  await stopDeliveries(ctx);
+  await server.shutdown();
+  await ctx.close();
+  receiverProcess.kill("SIGTERM");
+  await receiverProcess.status;
+  await db.drop();
+}

@@ -1,0 +1,94 @@
+/**
+ * Deliveries and deferred conciliations inside function invocations. Each function instance (one
+ * context) has one delivery worker; an invocation starts its drain, or joins the one running and
+ * makes it look again, so the invocation that routes an event starts its first attempts at once
+ * and the scheduler's wake-ups only matter for retries and deferred work.
+ */
+import type { AppContext } from "../context.ts";
+import { DeliveryWorker, type WorkerOptions } from "../delivery/worker.ts";
+import { conciliateDue } from "../dtos/conciliator.ts";
+import { nextDueAt } from "../dtos/conciliations.ts";
+import type { ConciliationPolicy } from "../dtos/policy.ts";
+
+/** A drain stops claiming after this long (edge invocations have a wall-clock limit); the scheduler wakes the next one. */
+export const DRAIN_BUDGET_MS = 20_000;
+const CONCILIATION_BATCH = 50;
+
+interface Instance {
+  worker: DeliveryWorker;
+  running: Promise<number> | null;
+  again: boolean;
+}
+
+const instances = new WeakMap<AppContext, Instance>();
+const tuned = new WeakMap<AppContext, WorkerOptions>();
+
+/** Worker options for this context's deliveries (tests and benchmarks); call before the first invocation. */
+export function configureDeliveries(ctx: AppContext, opts: WorkerOptions): void {
+  tuned.set(ctx, opts);
+  instances.delete(ctx);
+}
+
+function instanceFor(ctx: AppContext): Instance {
+  let i = instances.get(ctx);
+  if (!i) {
+    const opts = {
+      leaseMarginMs: ctx.config.DELIVERY_LEASE_MARGIN_MS,
+      ...tuned.get(ctx),
+    };
+    instances.set(ctx, i = { worker: new DeliveryWorker(ctx, opts), running: null, again: false });
+  }
+  return i;
+}
+
+/** Sends what is due in this instance; resolves to ms until the next due delivery (Infinity: none). */
+export function deliverDue(ctx: AppContext): Promise<number> {
+  const i = instanceFor(ctx);
+  if (i.running) {
+    // The drain may be past its last claim: it runs once more when it ends.
+    i.again = true;
+    i.worker.wake();
+    return i.running;
+  }
+  const round = (): Promise<number> => {
+    i.again = false;
+    return i.worker.drain({ budgetMs: DRAIN_BUDGET_MS }).then((ms) => (i.again ? round() : ms));
+  };
+  i.running = round().finally(() => (i.running = null));
+  return i.running;
+}
+
+/** Keeps `work` running after the response (EdgeRuntime.waitUntil on hosted Supabase); failures are logged. */
+export function inBackground(ctx: AppContext, what: string, work: Promise<unknown>): void {
+  const guarded = work.catch((err) => ctx.log.error(`${what} failed`, { err }));
+  const edge = (globalThis as { EdgeRuntime?: { waitUntil(p: Promise<unknown>): void } })
+    .EdgeRuntime;
+  edge?.waitUntil(guarded);
+}
+
+/** Stops this instance's worker (shutdown): no new claims, what is in flight is recorded. */
+export async function stopDeliveries(ctx: AppContext): Promise<void> {
+  const i = instances.get(ctx);
+  if (!i) return;
+  i.worker.stop();
+  await i.running?.catch(() => {});
+}
+
+const policies = new WeakMap<AppContext, ConciliationPolicy>();
+
+/** The conciliation policy for this context's deferred retries (tests); default: defaultPolicy. */
+export function configureConciliations(ctx: AppContext, policy: ConciliationPolicy): void {
+  policies.set(ctx, policy);
+}
+
+/** Runs the deferred conciliations that are due; resolves to ms until the next one (Infinity: none). */
+export async function conciliateDueNow(ctx: AppContext): Promise<number> {
+  const policy = policies.get(ctx);
+  const until = ctx.clock.now() + DRAIN_BUDGET_MS;
+  while (ctx.clock.now() < until) {
+    const round = await conciliateDue(ctx, { policy, limit: CONCILIATION_BATCH });
+    if (round.conciliated + round.pending + round.exhausted < CONCILIATION_BATCH) break;
+  }
+  const next = await nextDueAt(ctx.sql);
+  return next ? Math.max(0, next.getTime() - ctx.clock.now()) : Infinity;
+}
