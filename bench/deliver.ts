@@ -28,6 +28,7 @@ import {
   stopDeliveries,
 } from "../functions/_shared/pipeline/deliver.ts";
 import { report, summarize } from "./stats.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const ENDPOINTS = 10;
 const THROUGHPUT_EVENTS = Number(Deno.env.get("BENCH_DELIVER_EVENTS") ?? 2_000); // × 10 endpoints
@@ -82,7 +83,7 @@ async function until(count: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while ((await receiverGet<{ count: number }>("/stats")).count < count) {
     if (Date.now() > deadline) throw new Error("benchmark timed out");
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 
@@ -148,7 +149,7 @@ try {
       Math.min(500, THROUGHPUT_EVENTS - off),
       off,
     );
-    await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+    await ctx.sql.begin((tx) => routeEvents(tx, events));
     all.push(...events);
   }
   const total = THROUGHPUT_EVENTS * ENDPOINTS;
@@ -172,7 +173,7 @@ try {
 
   // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit) every 20 ms.
   const swLatency = await steady(async (events) => {
-    await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+    await ctx.sql.begin((tx) => routeEvents(tx, events));
     void deliverDue(ctx);
   });
   rows.push({
@@ -275,7 +276,7 @@ async function steady(handOver: (events: LoggedEvent[]) => Promise<void>) {
   const inFlight: Promise<void>[] = [];
   for (let t = 0; t < ticks; t++) {
     const wait = begin + t * 20 - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
     const batch = offset;
     offset += perTick;
     inFlight.push((async () => {

@@ -10,15 +10,11 @@ import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
-import {
-  recordingPipeline,
-  relayEnv,
-  startRelay,
-  waitFor,
-  writeEvents,
-} from "../tests/relay_support.ts";
+import { recordingPipeline, relayEnv, startRelay, writeEvents } from "../tests/relay_support.ts";
 import { seedTenant, SERVICE_KEY } from "../tests/harness.ts";
 import { report, summarize } from "./stats.ts";
+import { waitUntil } from "../tests/wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const RATE = 1_000;
 const SECONDS = 15;
@@ -39,13 +35,13 @@ const rows: Record<string, string | number>[] = [];
       type: "bench.warmup",
       entity: { type: "bench", id: "w" },
     }]);
-    await waitFor(() => pipeline.count() === 1, 30_000, "the relay to stream");
+    await waitUntil("the relay to stream", () => pipeline.count() === 1, 30_000);
     const committed = new Map<string, number>();
     const interval = 1_000 / (RATE / PER_COMMIT);
     const start = now();
     for (let k = 0; k < SECONDS * RATE / PER_COMMIT; k++) {
       const wait = start + k * interval - now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       const accepted = await appendEvents(
         db.sql,
         Array.from({ length: PER_COMMIT }, (_, i) => ({
@@ -59,7 +55,11 @@ const rows: Record<string, string | number>[] = [];
       for (const a of accepted) committed.set(a.id, at);
     }
     const elapsed = (now() - start) / 1000;
-    await waitFor(() => pipeline.count() >= committed.size + 1, 30_000, "every event handed over");
+    await waitUntil(
+      "every event handed over",
+      () => pipeline.count() >= committed.size + 1,
+      30_000,
+    );
     const latencies = pipeline.arrivals.filter((a) => committed.has(a.id)).map((a) =>
       a.at - committed.get(a.id)!
     );
@@ -99,12 +99,16 @@ async function drain(
       type: "bench.warmup",
       entity: { type: "bench", id: "w" },
     }]);
-    await waitFor(async () => (await sink.count()) >= 1, 30_000, "the relay to stream");
+    await waitUntil("the relay to stream", async () => (await sink.count()) >= 1, 30_000);
     await relay.kill("SIGTERM");
     await writeEvents(db.sql, slug, { total: BACKLOG, writers: 4, batch: 500, entities: 5_000 });
     const started = now();
     relay = startRelay(env);
-    await waitFor(async () => (await sink.count()) >= BACKLOG + 1, 300_000, "the backlog to drain");
+    await waitUntil(
+      "the backlog to drain",
+      async () => (await sink.count()) >= BACKLOG + 1,
+      300_000,
+    );
     const seconds = (now() - started) / 1000;
     rows.push({
       scenario: `${label}: ${BACKLOG} backlog`,

@@ -1,3 +1,6 @@
+/** Ports on 127.0.0.1: one that is free, and waiting until one listens. */
+import { sleep } from "../functions/_shared/clock.ts";
+
 /** A TCP port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -18,7 +21,7 @@ export async function waitForPort(port: number, timeoutMs = 30_000, hostname = "
       if (Date.now() > deadline) {
         throw new Error(`nothing listens on ${hostname}:${port} after ${timeoutMs} ms`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 }

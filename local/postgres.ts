@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { asUnprivileged, type Child, run, spawn } from "./process.ts";
 import { waitForPort } from "./ports.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const repoRoot = new URL("..", import.meta.url).pathname;
 
@@ -145,7 +146,7 @@ async function stopOrphan(data: string) {
   Deno.kill(pid, "SIGINT");
   const deadline = Date.now() + 30_000;
   while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
@@ -163,7 +164,7 @@ async function waitForReady(port: number) {
       return;
     } catch (e) {
       if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     } finally {
       await sql.end({ timeout: 1 });
     }

@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import { type Child, spawn } from "./process.ts";
 import { waitForPort } from "./ports.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 export function redisServerPath(): string | undefined {
   for (
@@ -61,6 +62,6 @@ async function stopOrphan(pidFile: string) {
   Deno.kill(pid, "SIGTERM");
   const deadline = Date.now() + 10_000;
   while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }

@@ -9,7 +9,7 @@ import { createApiApp } from "../functions/api/app.ts";
 import { createAdminApp } from "../functions/admin/app.ts";
 import { createPipelineApp } from "../functions/pipeline/app.ts";
 import { createTelegramApp } from "../functions/telegram/app.ts";
-import { exitWithParent } from "../functions/_shared/lifecycle.ts";
+import { stopOnShutdown } from "../functions/_shared/lifecycle.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 
 export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
@@ -51,12 +51,8 @@ if (import.meta.main) {
   });
   const server = serveFunctions(ctx, ctx.config.SWITCHYARD_PORT);
   ctx.log.info("functions listening", { url: server.url, functions: functionNames });
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(sig, async () => {
-      await server.shutdown();
-      await ctx.close();
-      Deno.exit(0);
-    });
-  }
-  exitWithParent();
+  stopOnShutdown(async () => {
+    await server.shutdown();
+    await ctx.close();
+  });
 }

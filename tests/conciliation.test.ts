@@ -12,6 +12,7 @@ import { createContext } from "../functions/_shared/context.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createLogger } from "../functions/_shared/log.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
+import { waitUntil } from "./wait.ts";
 
 Deno.test({
   name:
@@ -65,8 +66,11 @@ Deno.test({
         ];
       assert.equal((await row()).status, "pending");
       assert.equal((await row()).attempts, 3);
-      for (let i = 0; i < 50 && wakes === 0; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.ok(wakes > 0, "a deferred retry wakes the scheduler through LISTEN");
+      await waitUntil(
+        "a deferred retry waking the scheduler through LISTEN",
+        () => wakes > 0,
+        1_000,
+      );
       await unlisten();
 
       // The first deferred try is due in 1 s: nothing runs before it.

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { seedTenant } from "./harness.ts";
-import { emitAndRoute, orderEvent, waitUntil, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
 import { deliveriesForEvents } from "../functions/_shared/delivery/trace.ts";
 import { checkHealth } from "../functions/_shared/health.ts";
+import { staysTrue, waitUntil } from "./wait.ts";
 
 Deno.test("routing makes one delivery per matching endpoint, by pattern and filter, idempotently; a disabled endpoint's wait held", () =>
   withDeliveryStack({ worker: false }, async (t) => {
@@ -45,7 +46,7 @@ Deno.test("routing makes one delivery per matching endpoint, by pattern and filt
     assert.deepEqual(to(events[1].id), [all.id, orders.id, off.id].sort());
     assert.deepEqual(to(events[2].id), [all.id, off.id].sort());
     const again = await t.sql.begin(async (tx) =>
-      (await import("../functions/_shared/delivery/route.ts")).routeEvents(tx as never, events)
+      (await import("../functions/_shared/delivery/route.ts")).routeEvents(tx, events)
     );
     assert.equal(again, 0, "routing the same batch twice adds nothing");
   }));
@@ -102,8 +103,7 @@ Deno.test("a receiver that is down: dead letter after the last retry, delivery.d
     assert.deepEqual((await t.admin("POST", "/admin/dlq/replay", { ids: [dlq[0].id] })).json, {
       replayed: 0,
     });
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(t.receiver.requests.length, 1, "delivered exactly once");
+    await staysTrue("delivered exactly once", () => t.receiver.requests.length === 1, 300);
     assert.equal(t.receiver.requests[0].headers["webhook-id"], dlq[0].deliveryId);
     assert.deepEqual((await t.admin("GET", `/admin/dlq?tenant=${t.slug}`)).json.items, []);
   }));
@@ -151,8 +151,11 @@ Deno.test("a failing endpoint trips its breaker; failed rounds disable it with t
       const sent = t.receiver.requests.length;
       assert.ok(sent >= 3, `${sent} tries`);
       // While disabled nothing is sent; what waits is held.
-      await new Promise((r) => setTimeout(r, 400));
-      assert.equal(t.receiver.requests.length, sent);
+      await staysTrue(
+        "nothing sent while disabled",
+        () => t.receiver.requests.length === sent,
+        400,
+      );
       const [{ held }] = await t.sql`
         select count(*)::int as held from switchyard.deliveries where status = 'held'`;
       assert.ok(held > 0, "the waiting deliveries are held");

@@ -1,6 +1,7 @@
 /** Failure semantics as the README states them, with real receivers that fail, blip and hang. */
 import assert from "node:assert/strict";
-import { emitAndRoute, orderEvent, waitUntil, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
+import { waitUntil } from "./wait.ts";
 import { startReceiver } from "./receiver.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { envelopeSelect, type EventRow, rowToEvent } from "../functions/_shared/events/envelope.ts";

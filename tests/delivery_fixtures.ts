@@ -43,7 +43,7 @@ export async function emitAndRoute(
     appended.map((a) => a.id)
   }::text[]) order by e.seq`;
   const logged = rows.map(rowToEvent);
-  const routed = await sql.begin((tx) => routeEvents(tx as unknown as Sql, logged));
+  const routed = await sql.begin((tx) => routeEvents(tx, logged));
   return { events: logged, routed };
 }
 
@@ -58,20 +58,6 @@ export const orderEvent = (
   entity: { type: "order", id },
   data: { status: "CONFIRMED", total: 42, ...data },
 });
-
-export async function waitUntil<T>(
-  what: string,
-  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export interface DeliveryStack {
   stack: TestStack;

@@ -9,6 +9,8 @@ import { primaryKey, STORE_TIMEOUT_MS } from "../functions/_shared/dtos/primary.
 import { conciliateDue } from "../functions/_shared/dtos/conciliator.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
+import { waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 Deno.test({
   name:
@@ -23,7 +25,7 @@ Deno.test({
     let offset = 0;
     const clock = {
       now: () => Date.now() + offset,
-      sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
+      sleep,
     };
     const stack = await startStack({
       example: "bank",
@@ -83,9 +85,11 @@ Deno.test({
       offset += 60_000;
       await api("GET", "/dto/customer_position/c1");
       const breaker = stack.ctx.breakers.store as { state: string };
-      for (let i = 0; i < 50 && breaker.state !== "closed"; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitUntil(
+        "the breaker's probe to find Redis again",
+        () => breaker.state === "closed",
+        1_000,
+      );
       assert.equal(breaker.state, "closed", "the breaker's probe found Redis again");
       const round = await conciliateDue(stack.ctx);
       assert.equal(round.conciliated, 1);

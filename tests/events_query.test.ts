@@ -1,6 +1,7 @@
 /** GET /api/events, GET /api/trace, the admin list and tail: filters, cursors, cache, tenant isolation. */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const envelopeKeys = [
   "causationId",
@@ -219,7 +220,7 @@ Deno.test("admin lists any tenant's events and tails one tenant with a long poll
       "GET",
       `/events/tail?tenant=${a.slug}&after=${now.json.cursor}&waitMs=20000`,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     await client(`${stack.base}/api`, b.key)(
       "POST",
       "/events",

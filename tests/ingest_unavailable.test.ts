@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, startStack, testDatabase } from "./harness.ts";
 import { freePort } from "../local/ports.ts";
+import { waitUntil } from "./wait.ts";
 
 /** Answers a connection as a Postgres that is starting up (SQLSTATE 57P03), then hangs up. */
 async function refuse(conn: Deno.Conn) {
@@ -109,13 +110,11 @@ Deno.test("with the database unreachable ingest answers 503 with Retry-After, th
     );
 
     proxy.revive();
-    let status = 0;
-    const deadline = Date.now() + 20_000;
-    while (status !== 202 && Date.now() < deadline) {
-      status = (await api("POST", "/events", event)).status;
-      if (status !== 202) await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.equal(status, 202, "ingest works again once the database is back");
+    await waitUntil(
+      "ingest to work again once the database is back",
+      async () => (await api("POST", "/events", event)).status === 202,
+      20_000,
+    );
     assert.equal(stack.ctx.breakers.db.state, "closed");
     const [{ n }] = await db.sql<{ n: number }[]>`select count(*)::int as n from switchyard.events`;
     assert.equal(n, 2, "only the accepted events are in the log");

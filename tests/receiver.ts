@@ -2,6 +2,9 @@
  * A real HTTP receiver on 127.0.0.1 for delivery tests and examples: records every request and
  * answers as told (status, delay, body), can go down and come back on the same port.
  */
+import { waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
+
 export interface Received {
   method: string;
   path: string;
@@ -39,7 +42,6 @@ export interface Receiver {
 export function startReceiver(opts: { port?: number } = {}): Receiver {
   const requests: Received[] = [];
   let responder: Responder = () => undefined;
-  let waiters: (() => void)[] = [];
   let server: Deno.HttpServer<Deno.NetAddr> | null = null;
   const handler = async (req: Request) => {
     const received: Received = {
@@ -50,9 +52,8 @@ export function startReceiver(opts: { port?: number } = {}): Receiver {
       at: performance.now(),
     };
     const index = requests.push(received) - 1;
-    for (const w of waiters) w();
     const answer = responder(received, index) ?? {};
-    if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+    if (answer.delayMs) await sleep(answer.delayMs);
     return new Response(answer.body ?? "ok", {
       status: answer.status ?? 200,
       headers: answer.headers,
@@ -69,27 +70,12 @@ export function startReceiver(opts: { port?: number } = {}): Receiver {
     respond(fn) {
       responder = fn;
     },
-    async waitFor(count, timeoutMs = 15_000, filter = () => true) {
-      const deadline = Date.now() + timeoutMs;
-      while (requests.filter(filter).length < count) {
-        if (Date.now() > deadline) {
-          throw new Error(
-            `receiver: ${
-              requests.filter(filter).length
-            } of ${count} requests after ${timeoutMs} ms`,
-          );
-        }
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 50);
-          waiters.push(() => {
-            clearTimeout(t);
-            resolve();
-          });
-        });
-        waiters = [];
-      }
-      return requests.filter(filter);
-    },
+    waitFor: (count, timeoutMs = 15_000, filter = () => true) =>
+      waitUntil(
+        `${count} requests at the receiver`,
+        () => requests.filter(filter).length >= count && requests.filter(filter),
+        timeoutMs,
+      ),
     async down() {
       await server?.shutdown();
       server = null;

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { seedTenant, startStack } from "./harness.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
-import { relayEnv, startRelay, waitFor, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import { relayEnv, startRelay, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import { staysTrue, waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 type RelayHealth = {
   lag_ms: number;
@@ -26,10 +28,10 @@ Deno.test("appended events, also those from before the relay first ran, reach th
         select handed_over, last_seq, (select max(seq) from switchyard.events) as max from switchyard.relay_state`;
       return Number(s.handed_over) >= 1_300 && s.last_seq === s.max;
     };
-    await waitFor(handed, 30_000, "1,300 events handed over");
+    await waitUntil("1,300 events handed over", handed, 30_000);
     const health = async () =>
       (await stack.db.sql<{ h: RelayHealth }[]>`select switchyard.health_relay() as h`)[0].h;
-    await waitFor(async () => (await health()).lag_events === 0, 5_000, "lag 0");
+    await waitUntil("lag 0", async () => (await health()).lag_events === 0, 5_000);
     const caughtUp = await health();
     assert.equal(caughtUp.lag_ms, 0);
     assert.equal(caughtUp.active, true);
@@ -46,9 +48,10 @@ Deno.test("appended events, also those from before the relay first ran, reach th
       type: "order.created",
       entity: { type: "order", id: "late" },
     }]);
-    await new Promise((r) => setTimeout(r, 50));
-    const down = await health();
-    assert.equal(down.lag_events, 1);
+    const down = await waitUntil("the lag to show the unstreamed event", async () => {
+      const h = await health();
+      return h.lag_events === 1 && h;
+    });
     assert.ok(down.lag_ms > 0, `lag_ms ${down.lag_ms}`);
     assert.equal(down.active, false);
   } finally {
@@ -60,8 +63,8 @@ Deno.test("appended events, also those from before the relay first ran, reach th
 Deno.test("an idle relay issues no queries and no hand-overs", () =>
   withStreamingRelay(async ({ db, pipeline, slug, relay }) => {
     await writeEvents(db.sql, slug, { total: 20, writers: 1, batch: 10, entities: 3 });
-    await waitFor(() => pipeline.count() === 20, 10_000, "20 events");
-    await new Promise((r) => setTimeout(r, 200));
+    await waitUntil("20 events", () => pipeline.count() === 20, 10_000);
+    await sleep(200); // in-flight acknowledgements settle before the idle window starts
     const activity = () =>
       db.sql<{ pid: number; query_start: Date; state_change: Date; backend_type: string }[]>`
       select pid, query_start, state_change, backend_type from pg_stat_activity
@@ -69,8 +72,11 @@ Deno.test("an idle relay issues no queries and no hand-overs", () =>
     const before = await activity();
     assert.equal(before.length, 2, JSON.stringify(before));
     const batches = pipeline.batches.length;
-    await new Promise((r) => setTimeout(r, 2_500));
-    assert.deepEqual(await activity(), before);
-    assert.equal(pipeline.batches.length, batches);
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    await staysTrue(
+      "no query and no hand-over while idle",
+      async () => same(await activity(), before) && pipeline.batches.length === batches,
+      2_500,
+    );
     assert.equal((await relay.kill("SIGTERM")).code, 0, "SIGTERM stops the relay cleanly");
   }));

@@ -1,11 +1,8 @@
 /** The relay survives kill -9: nothing lost, per-entity order kept, and only one relay streams at a time. */
 import assert from "node:assert/strict";
-import {
-  assertOrderPerIncarnation,
-  waitFor,
-  withStreamingRelay,
-  writeEvents,
-} from "./relay_support.ts";
+import { assertOrderPerIncarnation, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import { waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 Deno.test("kill -9 of the relay while 10,000 events are written: every event handed over, per-entity order intact", () =>
   withStreamingRelay(async ({ db, pipeline, slug, relay, spawn }) => {
@@ -15,7 +12,7 @@ Deno.test("kill -9 of the relay while 10,000 events are written: every event han
       batch: 25,
       entities: 300,
     });
-    await waitFor(() => pipeline.count() >= 2_000, 60_000, "2,000 events handed over");
+    await waitUntil("2,000 events handed over", () => pipeline.count() >= 2_000, 60_000);
     await relay.kill("SIGKILL");
     const beforeCrash = pipeline.count();
     const [{ written }] = await db.sql<
@@ -25,19 +22,15 @@ Deno.test("kill -9 of the relay while 10,000 events are written: every event han
       written < 10_000,
       `the relay died while events were still being written (${written})`,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     spawn();
     await writing;
     const ids = (await db.sql<{ id: string }[]>`select id from switchyard.events`).map((r) => r.id);
     assert.equal(ids.length, 10_000);
-    await waitFor(
-      () => {
-        const seen = pipeline.seenIds();
-        return ids.every((id) => seen.has(id));
-      },
-      60_000,
-      "every event handed over",
-    );
+    await waitUntil("every event handed over", () => {
+      const seen = pipeline.seenIds();
+      return ids.every((id) => seen.has(id));
+    }, 60_000);
     assertOrderPerIncarnation(pipeline.batches);
     assert.equal(new Set(pipeline.batches.map((b) => b.relayId)).size, 2);
     assert.equal(pipeline.seenIds().size, 10_000);
@@ -54,14 +47,14 @@ Deno.test("a second relay waits while the first streams and takes over when the 
     const second = spawn();
     await second.waitForLog(/another relay holds the lock/);
     await writeEvents(db.sql, slug, { total: 200, writers: 2, batch: 20, entities: 20 });
-    await waitFor(() => pipeline.count() >= 200, 20_000, "200 events");
+    await waitUntil("200 events", () => pipeline.count() >= 200, 20_000);
     assert.equal(new Set(pipeline.batches.map((b) => b.relayId)).size, 1);
     assert.ok(!second.lines.some((l) => l.includes('"streaming"')));
 
     await first.kill("SIGKILL");
     await second.waitForLog(/"streaming"/);
     await writeEvents(db.sql, slug, { total: 200, writers: 2, batch: 20, entities: 20 });
-    await waitFor(() => pipeline.seenIds().size >= 400, 20_000, "400 events");
+    await waitUntil("400 events", () => pipeline.seenIds().size >= 400, 20_000);
     assert.equal(new Set(pipeline.batches.map((b) => b.relayId)).size, 2);
     assertOrderPerIncarnation(pipeline.batches);
 
@@ -77,6 +70,6 @@ Deno.test("a relay keeps events while the pipeline fails and hands them over onc
     await relay.waitForLog(/hand-over failed; retrying/);
     assert.equal(pipeline.count(), 0);
     pipeline.state.fail = false;
-    await waitFor(() => pipeline.seenIds().size === 300, 20_000, "300 events after recovery");
+    await waitUntil("300 events after recovery", () => pipeline.seenIds().size === 300, 20_000);
     assertOrderPerIncarnation(pipeline.batches);
   }));

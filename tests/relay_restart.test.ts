@@ -10,9 +10,9 @@ import {
   recordingPipeline,
   relayEnv,
   startRelay,
-  waitFor,
   writeEvents,
 } from "./relay_support.ts";
+import { waitUntil } from "./wait.ts";
 
 Deno.test("the relay reconnects after a Postgres restart and recovers from a lost slot", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "switchyard-relay-" });
@@ -31,14 +31,18 @@ Deno.test("the relay reconnects after a Postgres restart and recovers from a los
     await t.step("events committed around a restart are all handed over", async () => {
       await relay.waitForLog(/"streaming"/);
       await writeEvents(sql, slug, { total: 100, writers: 2, batch: 10, entities: 10 });
-      await waitFor(() => pipeline.seenIds().size === 100, 20_000, "100 events");
+      await waitUntil("100 events", () => pipeline.seenIds().size === 100, 20_000);
       await sql.end({ timeout: 1 });
       await cluster.stop();
       await relay.waitForLog(/relay session ended; reconnecting/);
       cluster = await startCluster({ dir, port, settings });
       sql = createSql(cluster.url, { max: 4 });
       await writeEvents(sql, slug, { total: 100, writers: 2, batch: 10, entities: 10 });
-      await waitFor(() => pipeline.seenIds().size === 200, 30_000, "200 events after the restart");
+      await waitUntil(
+        "200 events after the restart",
+        () => pipeline.seenIds().size === 200,
+        30_000,
+      );
       assertOrderPerIncarnation(pipeline.batches);
     });
 
@@ -59,16 +63,16 @@ Deno.test("the relay reconnects after a Postgres restart and recovers from a los
         assert.equal(h.slot.wal_status, "lost");
         relay = startRelay(env);
         await relay.waitForLog(/replication slot was lost/);
-        await waitFor(
+        await waitUntil(
+          "250 events after the catch-up",
           () => pipeline.seenIds().size === 250,
           30_000,
-          "250 events after the catch-up",
         );
         await writeEvents(sql, slug, { total: 50, writers: 1, batch: 10, entities: 10 });
-        await waitFor(
+        await waitUntil(
+          "300 events streamed on the new slot",
           () => pipeline.seenIds().size === 300,
           30_000,
-          "300 events streamed on the new slot",
         );
         assertOrderPerIncarnation(pipeline.batches);
       },

@@ -7,6 +7,7 @@ import { appendEvents, type NewEvent } from "../functions/_shared/events/append.
 import type { LoggedEvent } from "../functions/_shared/events/envelope.ts";
 import { freePort } from "../local/ports.ts";
 import { seedTenant, SERVICE_KEY, testDatabase, type TestDb } from "./harness.ts";
+import { waitUntil } from "./wait.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -95,12 +96,13 @@ export function startRelay(env: Record<string, string>): RelayProcess {
   return {
     process,
     lines,
-    waitForLog: (pattern, timeoutMs = 30_000) =>
-      waitFor(
+    async waitForLog(pattern, timeoutMs = 30_000) {
+      await waitUntil(
+        `relay log ${pattern}; got:\n${lines.join("\n")}`,
         () => lines.some((l) => pattern.test(l)),
         timeoutMs,
-        `relay log ${pattern}; got:\n${lines.join("\n")}`,
-      ),
+      );
+    },
     async kill(signal = "SIGKILL") {
       try {
         process.kill(signal);
@@ -108,20 +110,6 @@ export function startRelay(env: Record<string, string>): RelayProcess {
       return await process.status;
     },
   };
-}
-
-export async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs = 30_000,
-  what = "condition",
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Appends `total` events in batches of `batch` from `writers` concurrent writers over `entities` entities. */

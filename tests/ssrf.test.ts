@@ -5,12 +5,12 @@ import {
   emitAndRoute,
   orderEvent,
   runScheduledDeliveries,
-  waitUntil,
   withDeliveryStack,
 } from "./delivery_fixtures.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";
+import { waitUntil } from "./wait.ts";
 
 Deno.test("without the override, endpoints at 127.0.0.1 and at localhost are refused at registration and at send time", async () => {
   const stack = await startStack({

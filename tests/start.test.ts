@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
+import { waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -77,7 +79,7 @@ async function boot(stateDir: string, ports: { api: number; db: number; bridge: 
       health = await res.json();
       if (res.status === 200 && health!.status === "ok") break;
     } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   return { child, health, elapsedMs: Date.now() - started, output: () => output, drained };
 }
@@ -183,11 +185,7 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
     assert.equal(denoChildren.length, 4, "bridge, functions, relay and scheduler");
     booted.child.kill("SIGKILL");
     await booted.child.status;
-    const deadline = Date.now() + 15_000;
-    while (denoChildren.some(alive) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.deepEqual(denoChildren.filter(alive), [], "every Deno child noticed and stopped");
+    await waitUntil("every Deno child to notice and stop", () => !denoChildren.some(alive), 15_000);
 
     // Postgres and Redis cannot watch their parent; the next start takes their folders back.
     const again = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
@@ -212,7 +210,7 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
       } catch { /* gone */ }
     }
     await booted.drained;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await sleep(1_000);
     await Deno.remove(stateDir, { recursive: true }).catch(() => {});
   }
 });

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { emitAndRoute, orderEvent, waitUntil } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
 import { DeliveryWorker } from "../functions/_shared/delivery/worker.ts";
 import { startFakeTelegram } from "./fake-telegram.ts";
 import type { Clock } from "../functions/_shared/clock.ts";
@@ -13,6 +13,8 @@ import type { DeliveryEndpoint, DeliveryTry } from "../functions/_shared/deliver
 import type { LoggedEvent } from "../functions/_shared/events/envelope.ts";
 import { senderFor, telegramConnector } from "../functions/_shared/telegram/connector.ts";
 import { issueLinkCode, listChats, redeemLinkCode } from "../functions/_shared/telegram/linking.ts";
+import { waitUntil } from "./wait.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 /** The system clock, except that pending sleeps can all be ended at once (to stop a queue in a test). */
 function cancellableClock(): Clock & { cancel(): void } {
@@ -200,7 +202,7 @@ connectorTest(
       { length: 100 },
       (_, i) => t.send(undefined, t.event({ entity: { type: "order", id: `o-${i}` } })),
     );
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000);
     const sent = t.fake.sent("111").filter((s) => s.at < started + 5_000);
     const gaps = sent.slice(1).map((s, i) => s.at - sent[i].at);
     console.log(`in 5 s: ${sent.length} messages, gaps ${gaps.join(", ")} ms`);

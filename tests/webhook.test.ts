@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
 import { toEnvelope } from "../functions/_shared/events/envelope.ts";
+import { staysTrue } from "./wait.ts";
 
 Deno.test("every webhook verifies with the official standardwebhooks library and carries the envelope", async () => {
   await withDeliveryStack({}, async ({ receiver, slug, admin, sql, endpoint }) => {
@@ -22,8 +23,11 @@ Deno.test("every webhook verifies with the official standardwebhooks library and
       orderEvent(slug, "o-3", "product.updated"),
     ]);
     const got = await receiver.waitFor(2);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(receiver.requests.length, 2, "product.updated does not match order.*");
+    await staysTrue(
+      "product.updated does not match order.*",
+      () => receiver.requests.length === 2,
+      200,
+    );
     const wh = new Webhook(created.json.secret);
     const deliveries = (await admin("GET", `/admin/deliveries?tenant=${slug}`)).json.items;
     for (const req of got) {

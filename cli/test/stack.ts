@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { waitUntil } from "../../tests/wait.ts";
 
 export const cliRoot = fileURLToPath(new URL("..", import.meta.url));
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -146,13 +147,11 @@ export function background(args: string[]) {
     signal: (sig: NodeJS.Signals) => child.kill(sig),
     /** Resolves when stdout or stderr matches, rejects after `ms`. */
     async waitFor(pattern: RegExp, ms = 15_000) {
-      const deadline = Date.now() + ms;
-      while (!pattern.test(out.stdout + out.stderr)) {
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`never saw ${pattern}; stdout=${out.stdout} stderr=${out.stderr}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntil(`${pattern} in the output`, () => {
+        if (pattern.test(out.stdout + out.stderr)) return true;
+        if (child.exitCode === null) return false;
+        throw new Error(`never saw ${pattern}; stdout=${out.stdout} stderr=${out.stderr}`);
+      }, ms);
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { client, startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay, waitFor } from "../../tests/relay_support.ts";
+import { relayEnv, startRelay } from "../../tests/relay_support.ts";
 import { fromSource } from "../../tests/dto_fixtures.ts";
 import { freePort } from "../../local/ports.ts";
 import { startRedis } from "../../local/redis.ts";
@@ -18,6 +18,8 @@ import customerProfile from "./dtos/customer-profile.ts";
 import { exampleTenant } from "../_shared/tenant.ts";
 import { customers } from "./seed.ts";
 import { load, TENANT } from "./load.ts";
+import { waitUntil } from "../../tests/wait.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -57,7 +59,7 @@ Deno.test({
           select count(*)::int as n from switchyard.dto_snapshots where tenant = ${TENANT}`;
         return n === customers.length * 2;
       };
-      await waitFor(composed, 20_000, "both DTOs of every customer composed by the relay");
+      await waitUntil("both DTOs of every customer composed by the relay", composed, 20_000);
       for (const def of [customerPosition, customerProfile]) {
         for (const { customer_id } of customers) {
           const res = await api("GET", `/dto/${def.name}/${customer_id}`);
@@ -92,10 +94,10 @@ Deno.test({
             (e.type === "dto.failed" || e.type === "dto.conciliated")
           );
       };
-      await waitFor(
+      await waitUntil(
+        "dto.conciliated on the customer's timeline",
         async () => (await hops()).some((e) => e.type === "dto.conciliated"),
         20_000,
-        "dto.conciliated on the customer's timeline",
       );
       const [failed, conciliated] = await hops();
       assert.equal(failed.type, "dto.failed");
@@ -130,20 +132,20 @@ Deno.test({
             available: res.json?.data?.totals?.EUR?.available,
             breaker,
           });
-          await new Promise((r) => setTimeout(r, 10));
+          await sleep(10);
         }
       })();
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       const before = reads.length;
       await redis.stop();
       await sql`update bank.balances set available = 9000, ledger = 9000 where tenant_id = ${TENANT} and account_id = 'cust-002-eur'`;
       const expectedAvailable = 9000 + 25000 - 420.5;
-      await waitFor(
+      await waitUntil(
+        "the change read back from the secondary",
         () => reads.at(-1)?.available === expectedAvailable,
         20_000,
-        "the change read back from the secondary",
       );
-      await new Promise((r) => setTimeout(r, 2_000));
+      await sleep(2_000);
       reading = false;
       await reader;
 
@@ -171,15 +173,11 @@ Deno.test({
       // 4. Redis returns with the old DTO; the scheduler's deferred conciliation replaces it.
       redis = await startRedis({ port: redisPort, dir: `${dir}/redis` });
       const expected = await fromSource(sql, customerPosition, TENANT, "cust-002");
-      await waitFor(
-        async () => {
-          const res = await api("GET", "/dto/customer_position/cust-002");
-          return res.headers.get("x-switchyard-source") === "primary" &&
-            res.json.data.totals.EUR.available === expectedAvailable;
-        },
-        60_000,
-        "the primary healed with the new position",
-      );
+      await waitUntil("the primary healed with the new position", async () => {
+        const res = await api("GET", "/dto/customer_position/cust-002");
+        return res.headers.get("x-switchyard-source") === "primary" &&
+          res.json.data.totals.EUR.available === expectedAvailable;
+      }, 60_000);
       assert.deepEqual((await api("GET", "/dto/customer_position/cust-002")).json.data, expected);
     } finally {
       await relay.kill();

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type postgres from "postgres";
-import type { Db as Sql } from "../../functions/_shared/dtos/db.ts";
+import type { Queryable } from "../../functions/_shared/db.ts";
 import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
 import type { KeyLookup } from "../../functions/_shared/dtos/types.ts";
 
@@ -73,7 +73,7 @@ export function accountOwners(event: LoggedEvent): string[] {
  * account's own deletion already removed it from the customer's DTO).
  */
 export async function balanceOwners(
-  sql: Sql,
+  sql: Queryable,
   tenant: string,
   events: LoggedEvent[],
 ): Promise<KeyLookup> {
@@ -102,7 +102,7 @@ export async function balanceOwners(
  * over `c` answering `list` (jsonb array) and `refs` (the source entities it read).
  */
 export function customerSource(
-  sql: Sql,
+  sql: Queryable,
   tenant: string,
   keys: string[],
   accounts: postgres.PendingQuery<postgres.Row[]>,
@@ -118,7 +118,7 @@ export function customerSource(
 
 /** Customers in key order after `after`: every DTO keyed by customer walks these on rebuild. */
 export async function listCustomers(
-  sql: Sql,
+  sql: Queryable,
   tenant: string,
   after: string | null,
   limit: number,
@@ -130,7 +130,7 @@ export async function listCustomers(
   return rows.map((r) => r.customer_id);
 }
 
-export async function countCustomers(sql: Sql, tenant: string): Promise<number> {
+export async function countCustomers(sql: Queryable, tenant: string): Promise<number> {
   const [row] = await sql<
     { n: number }[]
   >`select count(*)::int as n from bank.customers where tenant_id = ${tenant}`;

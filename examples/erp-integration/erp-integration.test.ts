@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { client, SERVICE_KEY, startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay, waitFor } from "../../tests/relay_support.ts";
+import { relayEnv, startRelay } from "../../tests/relay_support.ts";
 import { spawn } from "../../local/process.ts";
 import { startErpExample } from "./setup.ts";
 import type { FakeErp } from "./erps/server.ts";
+import { waitUntil } from "../../tests/wait.ts";
 
 const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
 
@@ -52,10 +53,10 @@ Deno.test("erp-integration: three connectors deliver work orders; a down ERP's d
         201,
       );
     }
-    await waitFor(
+    await waitUntil(
+      "WO-1 at every ERP",
       () => tenants.every((t) => holds(erp(t), "WO-1", "OPEN", 1)),
       30_000,
-      "WO-1 at every ERP",
     );
     assert.equal(erp("acme").workOrders()["WO-1"].asset, "Pump P-100 <A&B>");
     assert.equal(
@@ -83,20 +84,20 @@ Deno.test("erp-integration: three connectors deliver work orders; a down ERP's d
       );
     }
     // The other two keep flowing while globex's deliveries use up their tries.
-    await waitFor(
+    await waitUntil(
+      "acme and initech to get WO-2 and the WO-1 update",
       () =>
         ["acme", "initech"].every((t) =>
           holds(erp(t), "WO-1", "IN_PROGRESS", 2) && holds(erp(t), "WO-2", "OPEN", 1)
         ),
       30_000,
-      "acme and initech to get WO-2 and the WO-1 update",
     );
     const deadLetters = async (tenant: string) =>
       (await admin("GET", `/admin/dlq?tenant=${tenant}`)).json.items as unknown[];
-    await waitFor(
+    await waitUntil(
+      "globex's two deliveries to dead-letter",
       async () => (await deadLetters("globex")).length === 2,
       30_000,
-      "globex's two deliveries to dead-letter",
     );
     assert.deepEqual([(await deadLetters("acme")).length, (await deadLetters("initech")).length], [
       0,
@@ -109,11 +110,11 @@ Deno.test("erp-integration: three connectors deliver work orders; a down ERP's d
     );
     const replay = await admin("POST", "/admin/dlq/replay", { all: true, tenant: "globex" });
     assert.deepEqual(replay.json, { replayed: 2 });
-    await waitFor(
+    await waitUntil(
+      "the replay to reach globex",
       () =>
         holds(erp("globex"), "WO-1", "IN_PROGRESS", 2) && holds(erp("globex"), "WO-2", "OPEN", 1),
       30_000,
-      "the replay to reach globex",
     );
     assert.equal((await deadLetters("globex")).length, 0);
 

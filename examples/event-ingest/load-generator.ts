@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { summarize } from "../../bench/stats.ts";
 import { readEnvFile } from "../../local/envfile.ts";
 import { exampleTenant } from "../_shared/tenant.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 
 /** Services and their share of the traffic, in percent. */
 export const services = [
@@ -76,8 +77,6 @@ export interface LoadResult {
   /** Per request, in ms. */
   latency: ReturnType<typeof summarize>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 export async function generateLoad(opts: LoadOptions): Promise<LoadResult> {
   const batch = opts.batch ?? 100;

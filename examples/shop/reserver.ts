@@ -9,6 +9,7 @@ import type { Sql } from "../../functions/_shared/db.ts";
 import type { FastStore, LockHandle } from "../../functions/_shared/store/store.ts";
 import { type Envelope, verifyWebhook } from "./webhook.ts";
 import { serveLocal } from "../_shared/local.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 
 const PROCESSED_TTL_MS = 24 * 3_600_000;
 const LOCK_LEASE_MS = 10_000;
@@ -56,7 +57,7 @@ async function acquire(store: FastStore, key: string, waitMs: number): Promise<L
   for (;;) {
     const lock = await store.lock(key, LOCK_LEASE_MS);
     if (lock || Date.now() >= deadline) return lock;
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
 }
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import { startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay, waitFor } from "../../tests/relay_support.ts";
+import { relayEnv, startRelay } from "../../tests/relay_support.ts";
 import { startFakeTelegram } from "../../tests/fake-telegram.ts";
 import { spawn } from "../../local/process.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
@@ -16,6 +16,7 @@ import {
   toEnvelope,
 } from "../../functions/_shared/events/envelope.ts";
 import { startShop } from "./setup.ts";
+import { waitUntil } from "../../tests/wait.ts";
 
 const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
 const CHAT = "4242";
@@ -72,13 +73,13 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
       409,
     );
     assert.equal((await shopApi("POST", "/orders", { sku: "NOPE", qty: 1 })).status, 400);
-    await waitFor(
+    await waitUntil(
+      "o-1 and o-3 confirmed",
       async () =>
         (await statusOf("o-1")) === "CONFIRMED" && (await statusOf("o-3")) === "CONFIRMED",
       30_000,
-      "o-1 and o-3 confirmed",
     );
-    await waitFor(async () => (await statusOf("o-2")) === "REJECTED", 30_000, "o-2 rejected");
+    await waitUntil("o-2 rejected", async () => (await statusOf("o-2")) === "REJECTED", 30_000);
     assert.equal((await shopApi("POST", "/orders/o-3/cancel")).json.status, "CANCELLED");
 
     // A fresh order whose order.created also arrives, signed, ten times at once at both instances.
@@ -102,7 +103,7 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
       storm.every((o) => ["processed", "duplicate", "busy"].includes(o.kind)),
       JSON.stringify(storm),
     );
-    await waitFor(async () => (await statusOf("o-4")) === "CONFIRMED", 30_000, "o-4 confirmed");
+    await waitUntil("o-4 confirmed", async () => (await statusOf("o-4")) === "CONFIRMED", 30_000);
 
     const expected = [
       "o-1 order.created",
@@ -117,10 +118,10 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
     ];
     const got = () =>
       shop.receiver.received.map((r) => `${r.event.entity.id} ${r.event.type}`).sort();
-    await waitFor(
+    await waitUntil(
+      "the receiver to get every order event",
       () => got().length >= expected.length,
       30_000,
-      "the receiver to get every order event",
     );
     assert.deepEqual(got(), expected.sort());
     assert.equal(shop.receiver.refused, 0, "every delivery carried a valid signature");
@@ -134,10 +135,10 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
 
     // Every instance got every order.created from Switchyard; each order was reserved exactly once.
     // Each instance: 4 orders from Switchyard and 5 of the storm.
-    await waitFor(
+    await waitUntil(
+      "both instances to get every order.created",
       () => shop.reservers.every((r) => r.stats.received >= 9),
       30_000,
-      "both instances to get every order.created",
     );
     console.log(`consumer instances: ${JSON.stringify(shop.reservers.map((r) => r.stats))}`);
     const processed = shop.reservers.reduce((n, r) => n + r.stats.processed, 0);
@@ -166,15 +167,15 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
       });
       assert.equal((await res.json()).created, 4);
     }
-    await waitFor(
+    await waitUntil(
+      "the replayed events",
       () => shop.reservers.every((r, i) => r.stats.duplicate >= before[i] + 4),
       30_000,
-      "the replayed events",
     );
     assert.equal(shop.reservers.reduce((n, r) => n + r.stats.processed, 0), 4);
     assert.deepEqual(await stock(), { MUG: 8, TSHIRT: 3, STICKER: 99 });
 
-    await waitFor(() => telegram.sent(CHAT).length >= 3, 30_000, "the Telegram confirmations");
+    await waitUntil("the Telegram confirmations", () => telegram.sent(CHAT).length >= 3, 30_000);
     assert.deepEqual(telegram.sent(CHAT).map((m) => m.text).sort(), [
       "✅ Tu orden o-1 ha sido confirmada",
       "✅ Tu orden o-3 ha sido confirmada",

@@ -3,6 +3,9 @@ import postgres from "postgres";
 
 export type Sql = postgres.Sql;
 
+/** A pool or a transaction: what a query that runs on either takes. */
+export type Queryable = postgres.Sql | postgres.TransactionSql;
+
 export function createSql(url: string, opts: { max?: number; application?: string } = {}): Sql {
   return postgres(url, {
     max: opts.max ?? 10,

@@ -54,18 +54,7 @@ export async function handOver(
       events: events.length,
       problem,
     });
-    await abortableSleep(target.clock, delay, signal);
+    await target.clock.sleep(delay, signal);
   }
   return false;
-}
-
-function abortableSleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => resolve();
-    signal.addEventListener("abort", done, { once: true });
-    clock.sleep(ms).then(() => {
-      signal.removeEventListener("abort", done);
-      resolve();
-    });
-  });
 }

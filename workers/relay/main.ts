@@ -4,20 +4,20 @@
  */
 import { loadConfigOrExit } from "../../functions/_shared/config.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
-import { systemClock } from "../../functions/_shared/clock.ts";
+import { sleep, systemClock } from "../../functions/_shared/clock.ts";
 import { pipelineBatchUrl } from "./handover.ts";
 import { retryDelayMs } from "../../functions/_shared/retry.ts";
 import { runSession } from "./session.ts";
-import { exitWithParent } from "../../functions/_shared/lifecycle.ts";
+import { stopOnShutdown } from "../../functions/_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("relay");
 const relayId = crypto.randomUUID();
 const log = createLogger("relay", { level: config.LOG_LEVEL, fields: { relayId } });
-const shutdown = new AbortController();
-for (const sig of ["SIGINT", "SIGTERM"] as const) {
-  Deno.addSignalListener(sig, () => shutdown.abort());
-}
-exitWithParent();
+// Shutdown aborts the session; the loop below then ends, and the process exits.
+const shutdown = stopOnShutdown(async () => {
+  await relaying;
+  log.info("relay stopped");
+});
 
 const target = {
   url: pipelineBatchUrl(config.SUPABASE_URL),
@@ -27,27 +27,18 @@ const target = {
   log,
 };
 log.info("relay started", { slot: config.RELAY_SLOT, pipeline: target.url });
-let attempt = 0;
-while (!shutdown.signal.aborted) {
-  try {
-    await runSession(
-      { config, log, clock: systemClock, target },
-      shutdown.signal,
-      () => (attempt = 0),
-    );
-  } catch (err) {
-    const delay = retryDelayMs(attempt++);
-    log.warn("relay session ended; reconnecting", {
-      reason: (err as Error).message,
-      delayMs: delay,
-    });
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, delay);
-      shutdown.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), {
-        once: true,
+const relaying = (async () => {
+  let attempt = 0;
+  while (!shutdown.aborted) {
+    try {
+      await runSession({ config, log, clock: systemClock, target }, shutdown, () => (attempt = 0));
+    } catch (err) {
+      const delay = retryDelayMs(attempt++);
+      log.warn("relay session ended; reconnecting", {
+        reason: (err as Error).message,
+        delayMs: delay,
       });
-    });
+      await sleep(delay, shutdown);
+    }
   }
-}
-log.info("relay stopped");
-Deno.exit(0);
+})();

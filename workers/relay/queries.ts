@@ -1,11 +1,14 @@
 /** The relay's SQL on its ordinary (non-replication) connection. */
 import type postgres from "postgres";
+import type { Queryable } from "../../functions/_shared/db.ts";
 import { envelopeSelect, type EventRow } from "../../functions/_shared/events/envelope.ts";
 
-type Sql = postgres.Sql | postgres.TransactionSql;
-
 /** Session lock that makes one relay active per database; a second relay blocks here, without polling. */
-export async function takeRelayLock(sql: Sql, slot: string, onWait: () => void): Promise<void> {
+export async function takeRelayLock(
+  sql: Queryable,
+  slot: string,
+  onWait: () => void,
+): Promise<void> {
   const [{ got }] = await sql<{ got: boolean }[]>`select pg_try_advisory_lock(hashtextextended(${
     "switchyard.relay/" + slot
   }, 0)) as got`;
@@ -21,7 +24,7 @@ export interface SlotInfo {
   ready: boolean;
 }
 
-export async function slotInfo(sql: Sql, slot: string): Promise<SlotInfo | null> {
+export async function slotInfo(sql: Queryable, slot: string): Promise<SlotInfo | null> {
   const [row] = await sql<SlotInfo[]>`
     select s.database, s.wal_status as "walStatus", s.confirmed_flush_lsn::text as "confirmedFlush",
       coalesce((select r.slot_ready and r.slot_name = s.slot_name from switchyard.relay_state r where r.id), false) as ready
@@ -29,12 +32,12 @@ export async function slotInfo(sql: Sql, slot: string): Promise<SlotInfo | null>
   return row ?? null;
 }
 
-export async function dropSlot(sql: Sql, slot: string) {
+export async function dropSlot(sql: Queryable, slot: string) {
   await sql`select pg_drop_replication_slot(${slot})`;
 }
 
 /** Marks the slot unusable until its catch-up finished, so a crash mid-catch-up redoes it. */
-export async function markSlot(sql: Sql, slot: string, ready: boolean) {
+export async function markSlot(sql: Queryable, slot: string, ready: boolean) {
   await sql`update switchyard.relay_state set slot_name = ${slot}, slot_ready = ${ready}, relay_started_at = now() where id`;
 }
 

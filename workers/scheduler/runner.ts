@@ -5,18 +5,15 @@
  */
 import type { AppContext } from "../../functions/_shared/context.ts";
 import { retryDelayMs } from "../../functions/_shared/retry.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 import type { Job } from "./jobs.ts";
-
-/** setTimeout's ceiling; longer delays just wake once more and sleep again. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface RunningJobs {
   stop(): Promise<void>;
 }
 
 export function runJobs(ctx: AppContext, jobs: Job[]): RunningJobs {
-  let stopped = false;
-  const sleepers = new Set<() => void>();
+  const stopping = new AbortController();
   const loops = jobs.map((job) => loop(job));
 
   async function loop(job: Job) {
@@ -35,7 +32,7 @@ export function runJobs(ctx: AppContext, jobs: Job[]): RunningJobs {
       });
     }
     let failures = 0;
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       woken = false;
       let delay: number;
       try {
@@ -46,20 +43,11 @@ export function runJobs(ctx: AppContext, jobs: Job[]): RunningJobs {
         delay = retryDelayMs(failures, { baseMs: 1_000, maxMs: 60_000 });
         log.error("job failed; retrying later", { err, failures, delayMs: delay });
       }
-      if (stopped) break;
+      if (stopping.signal.aborted) break;
       if (woken) continue;
-      await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(delay)
-          ? setTimeout(done, Math.min(Math.max(0, delay), MAX_TIMER_MS))
-          : undefined;
-        function done() {
-          clearTimeout(timer);
-          sleepers.delete(done);
-          resolve();
-        }
-        wake = done;
-        sleepers.add(done);
-      });
+      const waking = new AbortController();
+      wake = () => waking.abort();
+      await sleep(delay, AbortSignal.any([stopping.signal, waking.signal]));
       wake = () => {};
     }
     await unlisten?.().catch((err) => log.warn("job unsubscribe failed", { err }));
@@ -67,8 +55,7 @@ export function runJobs(ctx: AppContext, jobs: Job[]): RunningJobs {
 
   return {
     async stop() {
-      stopped = true;
-      for (const wake of [...sleepers]) wake();
+      stopping.abort();
       await Promise.allSettled(loops);
     },
   };

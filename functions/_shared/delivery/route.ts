@@ -6,7 +6,7 @@
  * The NOTIFY tells the scheduler when the transaction commits; the routing invocation itself
  * starts the first attempts (pipeline/deliver.ts).
  */
-import type { Sql } from "../db.ts";
+import type { Queryable } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { type Filter, matchesFilter } from "./filters.ts";
 import { matchesPattern } from "../events/patterns.ts";
@@ -53,7 +53,7 @@ export function matchRoutes(events: LoggedEvent[], subscriptions: Subscription[]
 }
 
 export async function subscriptionsFor(
-  sql: Sql,
+  sql: Queryable,
   tenants: string[],
   endpointId?: string,
 ): Promise<Subscription[]> {
@@ -67,7 +67,7 @@ export async function subscriptionsFor(
 
 /** Inserts `routes` as deliveries in one statement and wakes the workers; returns how many were new. */
 export async function insertDeliveries(
-  sql: Sql,
+  sql: Queryable,
   routes: Route[],
   opts: { replay?: boolean } = {},
 ): Promise<number> {
@@ -97,7 +97,7 @@ export async function insertDeliveries(
 }
 
 /** Inserts the deliveries for `events` inside the hand-over transaction `tx`; returns how many. */
-export async function routeEvents(tx: Sql, events: LoggedEvent[]): Promise<number> {
+export async function routeEvents(tx: Queryable, events: LoggedEvent[]): Promise<number> {
   if (events.length === 0) return 0;
   const subscriptions = await subscriptionsFor(tx, [...new Set(events.map((e) => e.tenant))]);
   return insertDeliveries(tx, matchRoutes(events, subscriptions));

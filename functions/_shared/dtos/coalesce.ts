@@ -4,7 +4,7 @@
  */
 import type { LoggedEvent } from "../events/envelope.ts";
 import { feeds, type Registry } from "./registry.ts";
-import type { AnyDtoDefinition, Applied, DtoData } from "./types.ts";
+import { type AnyDtoDefinition, type Applied, type DtoData, type KeyRef, refId } from "./types.ts";
 
 export interface KeyGroup {
   tenant: string;
@@ -12,6 +12,13 @@ export interface KeyGroup {
   key: string;
   events: LoggedEvent[];
 }
+
+/** The DTO a group composes. */
+export const groupRef = (g: KeyGroup): KeyRef => ({
+  tenant: g.tenant,
+  type: g.def.name,
+  key: g.key,
+});
 
 /** Groups in first-seen order, events in log order; `keysOf` answers an event's keys for a type. */
 export function groupByKey(
@@ -24,7 +31,7 @@ export function groupByKey(
     for (const def of registry.values()) {
       if (!feeds(def, event.type)) continue;
       for (const key of keysOf(def, event)) {
-        const id = `${event.tenant}\u0000${def.name}\u0000${key}`;
+        const id = refId({ tenant: event.tenant, type: def.name, key });
         let g = groups.get(id);
         if (!g) groups.set(id, g = { tenant: event.tenant, def, key, events: [] });
         g.events.push(event);

@@ -11,6 +11,7 @@ import {
   fold,
   type Folded,
   groupByKey,
+  groupRef,
   type KeyGroup,
   ReducerError,
   versionOf,
@@ -22,8 +23,8 @@ import { type JumpCheck, realGaps } from "./gaps.ts";
 import { type ConciliationPolicy, defaultPolicy, deferredDelayMs } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
 import { feeds, likePatterns, type Registry } from "./registry.ts";
-import { lockKeys, readSnapshots, refId, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
-import type { FailureReason, KeyLookup } from "./types.ts";
+import { lockKeys, readSnapshots, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
+import { type FailureReason, type KeyLookup, refId } from "./types.ts";
 
 export interface ComposeOptions {
   policy?: ConciliationPolicy;
@@ -92,7 +93,7 @@ export async function composeBatch(
 
   const failures: Failure[] = [];
   await ctx.sql.begin(async (tx) => {
-    const refs = groups.map((g) => ({ tenant: g.tenant, type: g.def.name, key: g.key }));
+    const refs = groups.map(groupRef);
     await lockKeys(tx, refs);
     const stored = await readSnapshots(tx, refs);
 
@@ -136,7 +137,7 @@ export async function composeBatch(
     result.writes = written.length;
     const byRef = new Map(written.map((w) => [refId(w), w]));
     const landed = changed.flatMap(([g, f]) => {
-      const w = byRef.get(refId({ tenant: g.tenant, type: g.def.name, key: g.key }));
+      const w = byRef.get(refId(groupRef(g)));
       return w ? [{ g, f, w }] : [];
     });
     const outcomes = await writePrimary(
@@ -191,11 +192,7 @@ export async function composeBatch(
     // With the fast store's breaker open, immediate tries cannot succeed: leave those to the deferred ones.
     const storeDown = ctx.breakers.store.state !== "closed";
     const retryNow = failures.filter((f) => !(storeDown && f.reason === "store_error"));
-    const unique = new Map(
-      retryNow.map((
-        f,
-      ) => [`${f.group.tenant}\u0000${f.group.def.name}\u0000${f.group.key}`, f.group]),
-    );
+    const unique = new Map(retryNow.map((f) => [refId(groupRef(f.group)), f.group]));
     const outcomes = await Promise.all(
       [...unique.values()].map((g) => conciliateNow(ctx, g.def, g.tenant, g.key, policy)),
     );

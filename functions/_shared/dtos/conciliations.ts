@@ -1,6 +1,6 @@
 /** The conciliations table: one row per DTO key that failed, holding its deferred retry schedule. */
-import type { Db as Sql } from "./db.ts";
-import type { KeyRef } from "./snapshots.ts";
+import type { Queryable } from "../db.ts";
+import type { KeyRef } from "./types.ts";
 import type { FailureReason } from "./types.ts";
 
 /** Woken on every newly deferred retry, so the scheduler sleeps until the next one is due. */
@@ -22,7 +22,7 @@ export interface Conciliation {
   updatedAt: string;
 }
 
-const cols = (sql: Sql) =>
+const cols = (sql: Queryable) =>
   sql`tenant, dto_type as "type", key, status, reason, attempts,
   to_char(next_attempt_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "nextAttemptAt",
   last_error as "lastError", failed_event_id as "failedEventId",
@@ -37,7 +37,7 @@ export interface Opening extends KeyRef {
 }
 
 /** Puts keys (back) into pending with fresh attempts; one statement for the batch. */
-export async function openConciliations(sql: Sql, rows: Opening[]): Promise<void> {
+export async function openConciliations(sql: Queryable, rows: Opening[]): Promise<void> {
   if (rows.length === 0) return;
   const input = rows.map((r) => ({
     tenant: r.tenant,
@@ -66,7 +66,7 @@ export async function openConciliations(sql: Sql, rows: Opening[]): Promise<void
  * (including `tries` of this success) and the `dto.failed` event it answers.
  */
 export async function resolveConciliations(
-  sql: Sql,
+  sql: Queryable,
   tenant: string,
   type: string,
   keys: string[],
@@ -84,7 +84,7 @@ export async function resolveConciliations(
 
 /** Counts `tries` failed tries; `nextAttemptAt` null means exhausted. Answers the row as it now is. */
 export async function recordFailedAttempt(
-  sql: Sql,
+  sql: Queryable,
   ref: KeyRef,
   error: string,
   tries: number,
@@ -112,7 +112,7 @@ export async function recordFailedAttempt(
 
 /** Claims due rows for `leaseMs` (other schedulers skip them), oldest first. */
 export async function claimDue(
-  sql: Sql,
+  sql: Queryable,
   now: Date,
   leaseMs: number,
   limit: number,
@@ -129,14 +129,14 @@ export async function claimDue(
   return rows.map((r) => ({ tenant: r.tenant, type: r.dto_type, key: r.key }));
 }
 
-export async function nextDueAt(sql: Sql): Promise<Date | null> {
+export async function nextDueAt(sql: Queryable): Promise<Date | null> {
   const [row] = await sql<{ at: Date | null }[]>`
     select min(next_attempt_at) as at from switchyard.dto_conciliations where status = 'pending'`;
   return row.at;
 }
 
 export function listConciliations(
-  sql: Sql,
+  sql: Queryable,
   opts: { tenant?: string; status?: ConciliationStatus; limit: number },
 ): Promise<Conciliation[]> {
   return sql<Conciliation[]>`

@@ -10,16 +10,9 @@ import { claimDue, recordFailedAttempt, resolveConciliations } from "./conciliat
 import { dtoConciliated, dtoConciliationExhausted, dtoUpdated } from "./events.ts";
 import { type ConciliationPolicy, defaultPolicy, nextAttemptDelay } from "./policy.ts";
 import { writePrimary } from "./primary.ts";
-import {
-  type KeyRef,
-  lockKeys,
-  readSnapshots,
-  refId,
-  type SnapshotWrite,
-  writeSnapshots,
-} from "./snapshots.ts";
+import { lockKeys, readSnapshots, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
 import { runSource } from "./source.ts";
-import type { AnyDtoDefinition, Applied, Dto } from "./types.ts";
+import { type AnyDtoDefinition, type Applied, type Dto, type KeyRef, refId } from "./types.ts";
 
 export type Via = "conciliation" | "rebuild" | "read";
 

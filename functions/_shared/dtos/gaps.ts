@@ -3,7 +3,7 @@
  * (e.g. `dto.updated` on the customer's own timeline), so a jump is a gap only when a skipped
  * version is an event the DTO needs, or is missing from the log altogether.
  */
-import type { Db as Sql } from "./db.ts";
+import type { Queryable } from "../db.ts";
 import type { Jump } from "./coalesce.ts";
 
 export interface JumpCheck extends Jump {
@@ -13,7 +13,7 @@ export interface JumpCheck extends Jump {
 }
 
 /** Indexes (into `checks`) of the jumps that are real gaps; one query for the whole batch. */
-export async function realGaps(sql: Sql, checks: JumpCheck[]): Promise<Set<number>> {
+export async function realGaps(sql: Queryable, checks: JumpCheck[]): Promise<Set<number>> {
   if (checks.length === 0) return new Set();
   const input = checks.map((c, idx) => {
     const colon = c.ref.indexOf(":");

@@ -4,7 +4,7 @@
  * one per request.
  */
 import type { AppContext } from "../context.ts";
-import type { KeyRef } from "./snapshots.ts";
+import type { KeyRef } from "./types.ts";
 import type { Dto, DtoData } from "./types.ts";
 
 /** Well above a healthy round trip, well below what a reader should ever wait. */

@@ -2,14 +2,8 @@
  * The secondary store: `switchyard.dto_snapshots`, written under a per-key advisory lock with a
  * version that only moves forward. Every query here serves a whole batch in one round trip.
  */
-import type { Db as Sql } from "./db.ts";
-import type { Applied, DtoData } from "./types.ts";
-
-export interface KeyRef {
-  tenant: string;
-  type: string;
-  key: string;
-}
+import type { Queryable } from "../db.ts";
+import { type Applied, type DtoData, type KeyRef, refId } from "./types.ts";
 
 export interface Snapshot extends KeyRef {
   version: number;
@@ -25,13 +19,11 @@ export interface SnapshotWrite extends KeyRef {
   lastEventId: string | null;
 }
 
-export const refId = (r: KeyRef) => `${r.tenant}\u0000${r.type}\u0000${r.key}`;
-
 const refsJson = (refs: KeyRef[]) =>
   JSON.stringify(refs.map((r) => ({ tenant: r.tenant, dto_type: r.type, key: r.key })));
 
 /** Serializes composers, conciliators and rebuilds of the same keys until the transaction ends. */
-export async function lockKeys(tx: Sql, refs: KeyRef[]): Promise<void> {
+export async function lockKeys(tx: Queryable, refs: KeyRef[]): Promise<void> {
   if (refs.length === 0) return;
   // Taken in one order everywhere, so two batches sharing keys cannot deadlock.
   await tx`
@@ -64,7 +56,10 @@ const toSnapshot = (r: SnapshotRow): Snapshot => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-export async function readSnapshots(sql: Sql, refs: KeyRef[]): Promise<Map<string, Snapshot>> {
+export async function readSnapshots(
+  sql: Queryable,
+  refs: KeyRef[],
+): Promise<Map<string, Snapshot>> {
   if (refs.length === 0) return new Map();
   const rows = await sql<SnapshotRow[]>`
     select s.tenant, s.dto_type, s.key, s.version, s.data, s.applied, s.updated_at
@@ -77,12 +72,12 @@ export async function readSnapshots(sql: Sql, refs: KeyRef[]): Promise<Map<strin
   );
 }
 
-export async function readSnapshot(sql: Sql, ref: KeyRef): Promise<Snapshot | null> {
+export async function readSnapshot(sql: Queryable, ref: KeyRef): Promise<Snapshot | null> {
   return (await readSnapshots(sql, [ref])).get(refId(ref)) ?? null;
 }
 
 /** Multi-row upsert; a row whose stored version is the same or newer is left alone. Returns what was written. */
-export async function writeSnapshots(sql: Sql, writes: SnapshotWrite[]): Promise<Snapshot[]> {
+export async function writeSnapshots(sql: Queryable, writes: SnapshotWrite[]): Promise<Snapshot[]> {
   if (writes.length === 0) return [];
   const rows = writes.map((w) => ({
     tenant: w.tenant,

@@ -3,7 +3,7 @@
  * versions of its source entities read in the same statement (one snapshot), so the versions
  * say exactly which changes the data already holds.
  */
-import type { Db as Sql } from "./db.ts";
+import type { Queryable } from "../db.ts";
 import type { AnyDtoDefinition, Applied, DtoData } from "./types.ts";
 
 export interface Sourced {
@@ -19,7 +19,7 @@ export interface SourceAnswer {
 }
 
 export async function runSource(
-  sql: Sql,
+  sql: Queryable,
   def: AnyDtoDefinition,
   tenant: string,
   keys: string[],

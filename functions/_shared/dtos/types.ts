@@ -3,8 +3,18 @@
  * becomes the next state, and the source query that computes it straight from operational tables.
  */
 import type postgres from "postgres";
-import type { Db as Sql } from "./db.ts";
+import type { Queryable } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
+
+/** One DTO: tenant × DTO type × key. */
+export interface KeyRef {
+  tenant: string;
+  type: string;
+  key: string;
+}
+
+/** A KeyRef as one string, for maps and sets: the one spelling of a DTO's identity. */
+export const refId = (r: KeyRef) => `${r.tenant}\u0000${r.type}\u0000${r.key}`;
 
 /** DTO data as stored and served; `null` means the subject is gone (a tombstone). */
 export type DtoData = Record<string, unknown>;
@@ -31,18 +41,22 @@ export interface DtoDefinition<S extends DtoData = DtoData> {
   /** Event type patterns that feed the DTO (`account.*` or exact types). */
   sources: string[];
   /** Resolves what events alone cannot key, for a whole batch of one tenant in one query. */
-  lookup?(sql: Sql, tenant: string, events: LoggedEvent[]): Promise<KeyLookup>;
+  lookup?(sql: Queryable, tenant: string, events: LoggedEvent[]): Promise<KeyLookup>;
   /** The keys an event affects (an account moving between customers affects both). */
   keysOf(event: LoggedEvent, lookup: KeyLookup): string[];
   /** Next state; `null` deletes. Pure; throws on an event it cannot apply. */
   reduce(state: S | null, event: LoggedEvent, key: string): S | null;
   /** One statement: `key`, `rows` (jsonb) and `refs` (text[]) for each of `keys` that exists. */
-  sourceQuery(sql: Sql, tenant: string, keys: string[]): postgres.PendingQuery<postgres.Row[]>;
+  sourceQuery(
+    sql: Queryable,
+    tenant: string,
+    keys: string[],
+  ): postgres.PendingQuery<postgres.Row[]>;
   /** Builds the DTO from what `sourceQuery` returned for one key. Pure. */
   fromSource(rows: unknown, key: string): S | null;
   /** Keys in order after `after` (rebuilds walk them in batches), and how many there are. */
-  listKeys(sql: Sql, tenant: string, after: string | null, limit: number): Promise<string[]>;
-  countKeys(sql: Sql, tenant: string): Promise<number>;
+  listKeys(sql: Queryable, tenant: string, after: string | null, limit: number): Promise<string[]>;
+  countKeys(sql: Queryable, tenant: string): Promise<number>;
 }
 
 export type AnyDtoDefinition = DtoDefinition<DtoData>;

@@ -4,7 +4,6 @@
  * switchyard.alert_state, so restarts and several schedulers do not repeat an alert.
  */
 import type { AppContext } from "../context.ts";
-import type { Sql } from "../db.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import {
   activeTenants,
@@ -206,7 +205,7 @@ export async function evaluateAlerts(
   ];
   const conditions = measure(health, window, breakers, t);
   return await ctx.sql.begin(async (tx) => {
-    const sql = tx as unknown as Sql;
+    const sql = tx;
     const [lock] = await sql<
       { ok: boolean }[]
     >`select pg_try_advisory_xact_lock(hashtext('switchyard.alerts')) as ok`;

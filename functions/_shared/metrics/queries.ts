@@ -1,7 +1,5 @@
 /** The SQL behind metrics, rollups, alerts and the dashboard; one statement per figure set. */
-import type { Sql } from "../db.ts";
-
-type Q = Sql;
+import type { Queryable } from "../db.ts";
 
 export interface LiveRow {
   type: string;
@@ -19,14 +17,14 @@ export interface TotalRow {
 }
 
 /** Hours before this are stored as rollups (null: none yet). */
-export async function rollupsThrough(sql: Q): Promise<Date | null> {
+export async function rollupsThrough(sql: Queryable): Promise<Date | null> {
   const [row] = await sql<
     { through: Date }[]
   >`select through from switchyard.rollup_progress where name = 'rollups'`;
   return row?.through ?? null;
 }
 
-export async function setRollupsThrough(sql: Q, through: Date): Promise<void> {
+export async function setRollupsThrough(sql: Queryable, through: Date): Promise<void> {
   await sql`insert into switchyard.rollup_progress (name, through) values ('rollups', ${through})
     on conflict (name) do update set through = greatest(switchyard.rollup_progress.through, excluded.through)`;
 }
@@ -36,7 +34,7 @@ export async function setRollupsThrough(sql: Q, through: Date): Promise<void> {
  * entity type and hour; the index on (tenant, recorded_at) covers it.
  */
 export function tenantLiveRows(
-  sql: Q,
+  sql: Queryable,
   tenant: string,
   now: Date,
   through: Date | null,
@@ -56,7 +54,7 @@ export function tenantLiveRows(
 
 /** A tenant's stored per-type totals before `through`. */
 export function tenantRolledTotals(
-  sql: Q,
+  sql: Queryable,
   tenant: string,
   through: Date | null,
 ): Promise<TotalRow[]> {
@@ -69,13 +67,13 @@ export function tenantRolledTotals(
 }
 
 /** Rolls up whole hours [from, to); idempotent. */
-export async function storeRollups(sql: Q, from: Date, to: Date): Promise<number> {
+export async function storeRollups(sql: Queryable, from: Date, to: Date): Promise<number> {
   const [row] = await sql<{ n: number }[]>`select switchyard.store_rollups(${from}, ${to}) as n`;
   return row.n;
 }
 
 /** The earliest hour with an event, to start catch-up from on a first run. */
-export async function firstEventHour(sql: Q): Promise<Date | null> {
+export async function firstEventHour(sql: Queryable): Promise<Date | null> {
   const [row] = await sql<{ hour: Date | null }[]>`
     select date_trunc('hour', min(recorded_at), 'UTC') as hour from switchyard.events`;
   return row?.hour ?? null;
@@ -91,7 +89,7 @@ export interface AnomalyInput {
 }
 
 /** Per tenant and type: the count at `hour`, the same hour on the past `days` days, and when the type first appears in that span. */
-export function anomalyInputs(sql: Q, hour: Date, days: number): Promise<AnomalyInput[]> {
+export function anomalyInputs(sql: Queryable, hour: Date, days: number): Promise<AnomalyInput[]> {
   return sql<AnomalyInput[]>`
     with w as (
       select r.tenant, r.type, r.hour, sum(r.events)::float8 as events
@@ -120,7 +118,7 @@ export interface SeriesRow {
 
 /** Hourly totals for one tenant (or `*`, the whole system) over [from, to). */
 export function hourlySeries(
-  sql: Q,
+  sql: Queryable,
   tenant: string | null,
   from: Date,
   to: Date,
@@ -134,7 +132,7 @@ export function hourlySeries(
 }
 
 /** Event types by count over [from, to), for a tenant or all. */
-export function topTypes(sql: Q, tenant: string | null, from: Date, to: Date, limit = 10) {
+export function topTypes(sql: Queryable, tenant: string | null, from: Date, to: Date, limit = 10) {
   return sql<{ type: string; events: number }[]>`
     select r.type, sum(r.events)::float8 as events
     from switchyard.rollups_between(${from}, ${to}, ${tenant}) r
@@ -142,7 +140,7 @@ export function topTypes(sql: Q, tenant: string | null, from: Date, to: Date, li
     group by 1 order by 2 desc, 1 limit ${limit}`;
 }
 
-export function relayLagHours(sql: Q, from: Date, to: Date) {
+export function relayLagHours(sql: Queryable, from: Date, to: Date) {
   return sql<{ hour: Date; maxLagMs: number; lastLagMs: number | null }[]>`
     select hour, max_lag_ms::float8 as "maxLagMs", last_lag_ms::float8 as "lastLagMs"
     from switchyard.metric_relay_lag where hour >= ${from} and hour < ${to} order by hour`;
@@ -150,7 +148,7 @@ export function relayLagHours(sql: Q, from: Date, to: Date) {
 
 /** Keeps the worst relay-lag sample of the hour. */
 export async function sampleRelayLag(
-  sql: Q,
+  sql: Queryable,
   hour: Date,
   lagMs: number,
   lagEvents: number,
@@ -173,7 +171,7 @@ export interface CounterRow {
 }
 
 /** All-time counters per tenant and type (`*`: the tenant's delivery totals), stored plus live. */
-export function counters(sql: Q, now: Date): Promise<CounterRow[]> {
+export function counters(sql: Queryable, now: Date): Promise<CounterRow[]> {
   return sql<CounterRow[]>`
     select r.tenant, r.type, sum(r.events)::float8 as events, sum(r.attempts)::float8 as attempts,
       sum(r.attempts_ok)::float8 as "attemptsOk", sum(r.dead)::float8 as dead
@@ -182,7 +180,7 @@ export function counters(sql: Q, now: Date): Promise<CounterRow[]> {
 }
 
 /** Delivery latencies per tenant: how many fall in each bucket (index = bounds below the value). */
-export function latencyBuckets(sql: Q, boundsMs: number[]) {
+export function latencyBuckets(sql: Queryable, boundsMs: number[]) {
   return sql<{ tenant: string; bucket: number; n: number; sumMs: number }[]>`
     select f.tenant, (select count(*) from unnest(${boundsMs}::float8[]) b where b < f.latency_ms)::int as bucket,
       count(*)::float8 as n, sum(f.latency_ms)::float8 as "sumMs"
@@ -191,7 +189,7 @@ export function latencyBuckets(sql: Q, boundsMs: number[]) {
 }
 
 /** `switchyard.health()`: relay lag, delivery backlog, conciliations; absent parts are missing. */
-export async function healthFigures(sql: Q) {
+export async function healthFigures(sql: Queryable) {
   const [row] = await sql<{ h: HealthFigures }[]>`select switchyard.health() as h`;
   return row.h ?? {};
 }
@@ -202,7 +200,7 @@ export interface HealthFigures {
   conciliations?: { pending: number; exhausted: number };
 }
 
-export function activeTenants(sql: Q) {
+export function activeTenants(sql: Queryable) {
   return sql<
     { slug: string }[]
   >`select slug from switchyard.tenants where status = 'active' order by slug`;
@@ -215,12 +213,12 @@ export interface OpenAlert {
   subject: string;
 }
 
-export function openAlerts(sql: Q) {
+export function openAlerts(sql: Queryable) {
   return sql<OpenAlert[]>`select key, kind, tenant, subject from switchyard.alert_state`;
 }
 
 /** Per tenant over [from, to): attempts, failed attempts, dead letters. */
-export function deliveryWindow(sql: Q, from: Date, to: Date) {
+export function deliveryWindow(sql: Queryable, from: Date, to: Date) {
   return sql<{ tenant: string; attempts: number; failed: number; dead: number }[]>`
     select f.tenant, count(*) filter (where not f.dead)::int as attempts,
       count(*) filter (where not f.dead and not f.ok)::int as failed, count(*) filter (where f.dead)::int as dead
@@ -228,13 +226,13 @@ export function deliveryWindow(sql: Q, from: Date, to: Date) {
 }
 
 /** Failing endpoints' breakers (`endpoint:<id>`), from the endpoints' failure streaks. */
-export function endpointBreakers(sql: Q) {
+export function endpointBreakers(sql: Queryable) {
   return sql<{ name: string; tenant: string; state: string }[]>`
     select 'endpoint:' || endpoint_id as name, tenant, state from switchyard.endpoint_breakers()`;
 }
 
 /** Current delivery states of deliveries created in [from, to). */
-export function deliveryStatuses(sql: Q, tenant: string | null, from: Date, to: Date) {
+export function deliveryStatuses(sql: Queryable, tenant: string | null, from: Date, to: Date) {
   return sql<{ status: string; n: number }[]>`
     select d.status, count(*)::int as n from switchyard.deliveries d
     where d.created_at >= ${from} and d.created_at < ${to} and (${tenant}::text is null or d.tenant = ${tenant})
@@ -255,7 +253,7 @@ export interface DeadLetterRow {
 }
 
 /** Dead letters not replayed yet, newest first. */
-export function openDeadLetters(sql: Q, tenant: string | null, limit: number) {
+export function openDeadLetters(sql: Queryable, tenant: string | null, limit: number) {
   return sql<DeadLetterRow[]>`
     select l.id, l.delivery_id as "deliveryId", l.tenant, l.endpoint_id as "endpointId",
       coalesce(ep.name, ep.url, ep.kind) as endpoint, l.event_id as "eventId", e.type as "eventType",
@@ -267,7 +265,7 @@ export function openDeadLetters(sql: Q, tenant: string | null, limit: number) {
     order by l.dead_at desc limit ${limit}`;
 }
 
-export function openAlertList(sql: Q, tenant: string | null) {
+export function openAlertList(sql: Queryable, tenant: string | null) {
   return sql<
     { kind: string; tenant: string | null; subject: string; openedAt: Date; value: number | null }[]
   >`

@@ -4,7 +4,6 @@
  * its rows are replaced and its anomaly events carry a dedup key.
  */
 import type { AppContext } from "../context.ts";
-import type { Sql } from "../db.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import { type AnomalyRule, defaultRule, judge } from "./anomaly.ts";
 import {
@@ -104,7 +103,7 @@ export async function rollUp(
   while (through < target && hours < opts.maxHoursPerRound) {
     const hour = through;
     const done = await ctx.sql.begin(async (tx) => {
-      const sql = tx as unknown as Sql;
+      const sql = tx;
       const [lock] = await sql<
         { ok: boolean }[]
       >`select pg_try_advisory_xact_lock(hashtext('switchyard.rollups')) as ok`;

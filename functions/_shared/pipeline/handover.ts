@@ -5,7 +5,6 @@
  * routing is unique per event × endpoint, so a replayed batch routes nothing new.
  */
 import type { AppContext } from "../context.ts";
-import type { Sql } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { routeEvents } from "../delivery/route.ts";
 import { composeDtos } from "../dtos/compose.ts";
@@ -22,7 +21,7 @@ export async function acceptHandover(
   if (events.length === 0) return { routed: 0, composed: 0 };
   const maxSeq = events.reduce((m, e) => Math.max(m, e.seq), 0);
   const routed = await ctx.sql.begin(async (tx) => {
-    const n = await routeEvents(tx as unknown as Sql, events);
+    const n = await routeEvents(tx, events);
     await tx`update switchyard.relay_state
       set last_seq = greatest(last_seq, ${maxSeq}), handed_over = handed_over + ${events.length}, handed_over_at = now()
       where id`;
