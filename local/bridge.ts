@@ -26,7 +26,13 @@ export interface Bridge {
 
 type Answer = { result: unknown } | { error: string };
 
-class BadRequest extends Error {}
+/** The request cannot be a Redis command: answered 400, as Upstash does. */
+class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadRequestError";
+  }
+}
 
 // State-changing or blocking connection commands would corrupt the shared, pipelined connections.
 const REFUSED = new Set([
@@ -88,7 +94,9 @@ function answer(reply: Reply, base64: boolean): Answer {
 }
 
 function toCommand(raw: unknown): Arg[] {
-  if (!Array.isArray(raw) || raw.length === 0) throw new BadRequest("ERR failed to parse command");
+  if (!Array.isArray(raw) || raw.length === 0) {
+    throw new BadRequestError("ERR failed to parse command");
+  }
   return raw.map((
     a,
   ) => (typeof a === "string"
@@ -101,7 +109,7 @@ function toCommand(raw: unknown): Arg[] {
 
 function toCommands(raw: unknown): Arg[][] {
   if (!Array.isArray(raw) || raw.length === 0) {
-    throw new BadRequest("ERR failed to parse pipeline request");
+    throw new BadRequestError("ERR failed to parse pipeline request");
   }
   return raw.map(toCommand);
 }
@@ -211,7 +219,7 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
     try {
       return await req.json();
     } catch {
-      throw new BadRequest("ERR failed to parse request body as JSON");
+      throw new BadRequestError("ERR failed to parse request body as JSON");
     }
   }
 
@@ -246,7 +254,7 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
       const [one] = await run([cmd], base64);
       return json(one, "error" in one ? 400 : 200);
     } catch (e) {
-      if (e instanceof BadRequest) return json({ error: e.message }, 400);
+      if (e instanceof BadRequestError) return json({ error: e.message }, 400);
       return json({ error: `ERR bridge: ${e instanceof Error ? e.message : String(e)}` }, 500);
     }
   };

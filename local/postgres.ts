@@ -25,7 +25,7 @@ export const embeddedPostgresBin = join(
 );
 
 /** The folder with `initdb` and `postgres`: PATH, Debian's layout, then the npm package. */
-export function findPostgresBin(): string {
+function findPostgresBin(): string {
   const candidates: string[] = [];
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) if (dir) candidates.push(dir);
   try {

@@ -31,7 +31,7 @@ function utf8Length(s: string): number {
 }
 
 /** Encodes many commands into one buffer, so a batch costs one write. */
-export function encodeCommands(commands: Arg[][]): Uint8Array {
+function encodeCommands(commands: Arg[][]): Uint8Array {
   let size = 0;
   for (const cmd of commands) {
     size += 16;

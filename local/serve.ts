@@ -12,9 +12,9 @@ import { createTelegramApp } from "../functions/telegram/app.ts";
 import { stopOnShutdown } from "../functions/_shared/lifecycle.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 
-export const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
+const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
-export function functionsHandler(
+function functionsHandler(
   ctx: AppContext,
 ): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
   const apps = {

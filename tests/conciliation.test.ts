@@ -2,10 +2,10 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
-import { composeDtos } from "../functions/_shared/dtos/compose.ts";
+import { composeDtos } from "../functions/_shared/dtos/composer.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { defaultPolicy } from "../functions/_shared/dtos/policy.ts";
-import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
+import { readSnapshot } from "../functions/_shared/dtos/persistent-store.ts";
 import { createConciliationsJob } from "../workers/scheduler/jobs/conciliations.ts";
 import { configureConciliations } from "../functions/_shared/pipeline/deliver.ts";
 import { createContext } from "../functions/_shared/context.ts";

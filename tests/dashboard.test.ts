@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { type Burst, seedBursts } from "./metrics_seed.ts";
-import { seedDeliveries } from "./metrics_delivery_seed.ts";
+import { type Burst, seedBursts } from "./metrics-seed.ts";
+import { seedDeliveries } from "./metrics-delivery-seed.ts";
 
 const HOUR = 3_600_000;
 const SCREENSHOT = Deno.env.get("DASHBOARD_SCREENSHOT") ??

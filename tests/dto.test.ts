@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
-import { composeDtos } from "../functions/_shared/dtos/compose.ts";
+import { composeDtos } from "../functions/_shared/dtos/composer.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import customerProfile from "../examples/bank/dtos/customer-profile.ts";
-import { primaryKey, writePrimary } from "../functions/_shared/dtos/primary.ts";
-import { readSnapshot, writeSnapshots } from "../functions/_shared/dtos/snapshots.ts";
+import { primaryKey, writePrimary } from "../functions/_shared/dtos/fast-store.ts";
+import { readSnapshot, writeSnapshots } from "../functions/_shared/dtos/persistent-store.ts";
 
 const ops = { sanitizeOps: false, sanitizeResources: false };
 

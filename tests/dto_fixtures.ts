@@ -7,7 +7,7 @@ import {
   type LoggedEvent,
   rowToEvent,
 } from "../functions/_shared/events/envelope.ts";
-import { composeDtos, type ComposeResult } from "../functions/_shared/dtos/compose.ts";
+import { composeDtos, type ComposeResult } from "../functions/_shared/dtos/composer.ts";
 import { runSource } from "../functions/_shared/dtos/source.ts";
 import type { AnyDtoDefinition } from "../functions/_shared/dtos/types.ts";
 

@@ -5,10 +5,10 @@ import { fromSource, relay, seedBank } from "./dto_fixtures.ts";
 import { freePort } from "../local/ports.ts";
 import { startRedis } from "../local/redis.ts";
 import { startBridge } from "../local/bridge.ts";
-import { primaryKey, STORE_TIMEOUT_MS } from "../functions/_shared/dtos/primary.ts";
+import { primaryKey, STORE_TIMEOUT_MS } from "../functions/_shared/dtos/fast-store.ts";
 import { conciliateDue } from "../functions/_shared/dtos/conciliator.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
-import { readSnapshot } from "../functions/_shared/dtos/snapshots.ts";
+import { readSnapshot } from "../functions/_shared/dtos/persistent-store.ts";
 import { waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 

@@ -5,7 +5,7 @@
  */
 import { freePort } from "../local/ports.ts";
 
-export const FAKE_TOKEN = "123456:TEST-token_abc";
+const FAKE_TOKEN = "123456:TEST-token_abc";
 export const FAKE_SECRET = "test-webhook-secret";
 
 export interface Call {

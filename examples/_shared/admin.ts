@@ -47,9 +47,10 @@ export function adminApi(
   };
 }
 
-export class AdminError extends Error {
+class AdminError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
+    this.name = "AdminError";
   }
 }
 

@@ -62,7 +62,7 @@ export function answerPostgresErrors(app: Hono, answers: Record<string, [number,
 }
 
 /** Stop functions, run last-in first-out; one that fails does not keep the others from running. */
-export function stopList() {
+function stopList() {
   const stops: (() => Promise<unknown>)[] = [];
   return {
     add: (...fns: (() => Promise<unknown>)[]) => void stops.push(...fns),

@@ -26,7 +26,7 @@ function required(env: ExampleEnv, name: string): string {
   return v;
 }
 
-export function keyFileOf(env: ExampleEnv, slug: string): string {
+function keyFileOf(env: ExampleEnv, slug: string): string {
   return `${env.SWITCHYARD_STATE_DIR ?? `${root}.switchyard`}/examples/${slug}.key`;
 }
 

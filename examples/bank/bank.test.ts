@@ -12,7 +12,7 @@ import { startRedis } from "../../local/redis.ts";
 import { startBridge } from "../../local/bridge.ts";
 import { spawn } from "../../local/process.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
-import { STORE_TIMEOUT_MS } from "../../functions/_shared/dtos/primary.ts";
+import { STORE_TIMEOUT_MS } from "../../functions/_shared/dtos/fast-store.ts";
 import customerPosition from "./dtos/customer-position.ts";
 import customerProfile from "./dtos/customer-profile.ts";
 import { exampleTenant } from "../_shared/tenant.ts";

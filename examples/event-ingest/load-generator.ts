@@ -25,7 +25,7 @@ const LINES_PER_REQUEST = 4;
 /** A batch still refused after this many sends fails the run rather than retrying forever. */
 const MAX_SENDS = 20;
 
-export function serviceOf(n: number): string {
+function serviceOf(n: number): string {
   let slot = n % 100;
   for (const s of services) {
     if (slot < s.share) return s.name;

@@ -28,7 +28,7 @@ export interface ReserverDeps {
 }
 
 /** Reserves stock for the order of `event` unless this event was already processed (here or elsewhere). */
-export async function reserveOnce(deps: ReserverDeps, event: Envelope): Promise<Outcome> {
+async function reserveOnce(deps: ReserverDeps, event: Envelope): Promise<Outcome> {
   const processedKey = `${event.tenant}:shop:processed:${event.id}`;
   if (await deps.store.get(processedKey) !== null) return { kind: "duplicate" };
   const lock = await acquire(

@@ -2,7 +2,7 @@
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 
-export const envelopeSchema = z.object({
+const envelopeSchema = z.object({
   id: z.string(),
   type: z.string(),
   tenant: z.string(),

@@ -9,7 +9,7 @@ import { anomalyEvents, defaultRollupOptions } from "../../functions/_shared/met
 import { anomalyInputs, storeRollups } from "../../functions/_shared/metrics/queries.ts";
 import { HOUR_MS, hourFloor } from "../../functions/_shared/metrics/tenant.ts";
 
-export const HISTORY_DAYS = 8;
+const HISTORY_DAYS = 8;
 export const SPIKE_TYPE = "shipment.customs_held";
 /** Customs holds in the spike hour; every other hour has 2 to 4. */
 export const SPIKE_COUNT = 60;

@@ -8,9 +8,11 @@ import { systemClock } from "./clock.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** The breaker is open: the call was not made. `breaker` names which (database, fast-store, …). */
 export class BreakerOpenError extends Error {
-  constructor(readonly name_: string, readonly retryAfterMs: number) {
-    super(`${name_} circuit is open`);
+  constructor(readonly breaker: string, readonly retryAfterMs: number) {
+    super(`${breaker} circuit is open`);
+    this.name = "BreakerOpenError";
   }
 }
 

@@ -68,6 +68,7 @@ export type Config = z.infer<typeof configSchema>;
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration: ${problems.join("; ")}`);
+    this.name = "ConfigError";
   }
 }
 

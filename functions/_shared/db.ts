@@ -1,4 +1,4 @@
-/** The Postgres pool (postgres.js). Hot queries live in a `queries.ts` beside their caller. */
+/** The Postgres pool (postgres.js), what a query on a pool or in a transaction takes, and outage detection. */
 import postgres from "postgres";
 
 export type Sql = postgres.Sql;

@@ -1,5 +1,5 @@
 /** Domain errors carry a stable code; this is the one place that maps codes to HTTP statuses. */
-export const statusByCode = {
+const statusByCode = {
   bad_request: 400,
   validation_failed: 400,
   unauthorized: 401,
@@ -31,6 +31,7 @@ export class AppError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.name = "AppError";
   }
   get status(): number {
     return statusByCode[this.code];

@@ -48,7 +48,7 @@ export function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Re
   if (err instanceof BreakerOpenError || isUnavailable(err)) {
     const retryAfter = err instanceof BreakerOpenError ? Math.ceil(err.retryAfterMs / 1000) : 1;
     c.header("Retry-After", String(Math.max(1, retryAfter)));
-    const what = err instanceof BreakerOpenError ? err.name_ : "database";
+    const what = err instanceof BreakerOpenError ? err.breaker : "database";
     return c.json(errorBody("unavailable", `the ${what} is unavailable; retry later`), 503);
   }
   ctx.log.error("unhandled error", {

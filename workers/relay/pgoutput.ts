@@ -47,7 +47,7 @@ export function decodeCopyData(
   return decodePgoutput(buf.subarray(25), relations);
 }
 
-export function decodePgoutput(
+function decodePgoutput(
   msg: Uint8Array,
   relations: Map<number, Relation>,
 ): ReplicationMessage {

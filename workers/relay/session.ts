@@ -14,7 +14,7 @@ import { StreamConsumer } from "./consumer.ts";
 import { formatLsn, type Lsn, parseLsn } from "./pgoutput.ts";
 import { catchUpCursor, dropSlot, markSlot, slotInfo, takeRelayLock } from "./queries.ts";
 
-export const PUBLICATION = "switchyard_events";
+const PUBLICATION = "switchyard_events";
 const APPLICATION = "switchyard-relay";
 
 export interface RelayDeps {

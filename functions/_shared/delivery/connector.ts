@@ -1,7 +1,6 @@
 /**
- * How a delivery reaches its target: one Connector per endpoint kind, looked up in a registry.
- * The HTTP kinds are built in; `telegram` is plugged in by the Telegram module with
- * `registerConnector("telegram", …)`.
+ * How a delivery reaches its target: one Connector per endpoint kind, looked up in the registry
+ * below (a new kind is a file in connectors/ and a line there: CONTRIBUTING.md).
  */
 import type { AppContext } from "../context.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
@@ -74,10 +73,6 @@ const registry = new Map<EndpointKind, Connector>([
   ["graphql", graphqlConnector],
   ["telegram", telegramConnector],
 ]);
-
-export function registerConnector(kind: EndpointKind, connector: Connector): void {
-  registry.set(kind, connector);
-}
 
 export function connectorFor(kind: EndpointKind): Connector | undefined {
   return registry.get(kind);

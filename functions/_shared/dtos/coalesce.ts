@@ -63,6 +63,7 @@ export interface Folded {
 export class ReducerError extends Error {
   constructor(readonly event: LoggedEvent, cause: unknown) {
     super(`reducer failed on ${event.type} ${event.id}: ${(cause as Error)?.message ?? cause}`);
+    this.name = "ReducerError";
   }
 }
 

@@ -6,11 +6,11 @@
 import type { AppContext } from "../context.ts";
 import { appendEvents, type NewEvent } from "../events/append.ts";
 import { mergeApplied, versionOf } from "./coalesce.ts";
-import { claimDue, recordFailedAttempt, resolveConciliations } from "./conciliations.ts";
-import { dtoConciliated, dtoConciliationExhausted, dtoUpdated } from "./events.ts";
+import { claimDue, recordFailedAttempt, resolveConciliations } from "./conciliation-queue.ts";
+import { dtoConciliated, dtoConciliationExhausted, dtoUpdated } from "./lifecycle-events.ts";
 import { type ConciliationPolicy, defaultPolicy, nextAttemptDelay } from "./policy.ts";
-import { writePrimary } from "./primary.ts";
-import { lockKeys, readSnapshots, type SnapshotWrite, writeSnapshots } from "./snapshots.ts";
+import { writePrimary } from "./fast-store.ts";
+import { lockKeys, readSnapshots, type SnapshotWrite, writeSnapshots } from "./persistent-store.ts";
 import { runSource } from "./source.ts";
 import { type AnyDtoDefinition, type Applied, type Dto, type KeyRef, refId } from "./types.ts";
 

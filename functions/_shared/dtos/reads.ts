@@ -6,9 +6,9 @@ import type { AppContext } from "../context.ts";
 import { isUnavailable } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { materialize } from "./conciliator.ts";
-import { readPrimary, writePrimary } from "./primary.ts";
+import { readPrimary, writePrimary } from "./fast-store.ts";
 import { type Registry, resolveDefinition } from "./registry.ts";
-import { readSnapshot } from "./snapshots.ts";
+import { readSnapshot } from "./persistent-store.ts";
 import type { AnyDtoDefinition, Dto } from "./types.ts";
 
 export type ReadSource = "primary" | "secondary" | "source";

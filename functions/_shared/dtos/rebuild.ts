@@ -12,7 +12,7 @@ export interface RebuildPage {
   done: boolean;
 }
 
-export const REBUILD_BATCH = 200;
+const REBUILD_BATCH = 200;
 
 const encodeCursor = (key: string) =>
   btoa(String.fromCharCode(...new TextEncoder().encode(key))).replaceAll("+", "-").replaceAll(

@@ -24,7 +24,7 @@ export interface SeriesPoint {
 }
 
 /** Pure: one point per hour of [from, to), zero-filled, relay lag from its own samples. */
-export function fillSeries(
+function fillSeries(
   rows: SeriesRow[],
   lag: { hour: Date; maxLagMs: number }[],
   from: number,

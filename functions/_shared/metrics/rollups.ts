@@ -41,7 +41,7 @@ export const defaultRollupOptions: RollupOptions = {
 };
 
 /** Pure: the same hour on each of the past `days` days since the type first appeared, zero-filled. */
-export function sameHourHistory(
+function sameHourHistory(
   input: Pick<AnomalyInput, "firstHour" | "past">,
   hour: number,
   days: number,

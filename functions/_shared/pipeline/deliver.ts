@@ -7,7 +7,7 @@
 import type { AppContext } from "../context.ts";
 import { DeliveryWorker, type WorkerOptions } from "../delivery/worker.ts";
 import { conciliateDue } from "../dtos/conciliator.ts";
-import { nextDueAt } from "../dtos/conciliations.ts";
+import { nextDueAt } from "../dtos/conciliation-queue.ts";
 import type { ConciliationPolicy } from "../dtos/policy.ts";
 
 /** A drain stops claiming after this long (edge invocations have a wall-clock limit); the scheduler wakes the next one. */

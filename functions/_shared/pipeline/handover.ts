@@ -7,7 +7,7 @@
 import type { AppContext } from "../context.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { routeEvents } from "../delivery/route.ts";
-import { composeDtos } from "../dtos/compose.ts";
+import { composeDtos } from "../dtos/composer.ts";
 
 export interface HandoverResult {
   routed: number;

@@ -8,7 +8,7 @@ import { getTenant } from "../../_shared/tenants.ts";
 import { parseOrThrow } from "../../_shared/validation.ts";
 import { definitionOr404, readDto } from "../../_shared/dtos/reads.ts";
 import { rebuild } from "../../_shared/dtos/rebuild.ts";
-import { listConciliations } from "../../_shared/dtos/conciliations.ts";
+import { listConciliations } from "../../_shared/dtos/conciliation-queue.ts";
 
 const tenantQuery = z.object({ tenant: z.string().min(1) });
 const rebuildBody = z.object({

@@ -5,7 +5,10 @@
  */
 import type { Job } from "../jobs.ts";
 import type { AppContext } from "../../../functions/_shared/context.ts";
-import { CONCILIATIONS_CHANNEL, nextDueAt } from "../../../functions/_shared/dtos/conciliations.ts";
+import {
+  CONCILIATIONS_CHANNEL,
+  nextDueAt,
+} from "../../../functions/_shared/dtos/conciliation-queue.ts";
 import { wakeFunction } from "../wake.ts";
 
 export function createConciliationsJob(): Job {

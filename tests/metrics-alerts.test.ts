@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { seedTenant, startStack } from "./harness.ts";
-import { fixedClock, seedBursts } from "./metrics_seed.ts";
-import { seedDeliveries } from "./metrics_delivery_seed.ts";
+import { fixedClock, seedBursts } from "./metrics-seed.ts";
+import { seedDeliveries } from "./metrics-delivery-seed.ts";
 import { evaluateAlerts } from "../functions/_shared/metrics/alerts.ts";
 
 Deno.test("a delivery error rate over 1 % alerts once per episode and resolves when the window is clean", async () => {

@@ -18,9 +18,10 @@ export interface PrimaryValue {
   data: DtoData | null;
 }
 
-export class StoreTimeoutError extends Error {
+class StoreTimeoutError extends Error {
   constructor(ms: number) {
     super(`fast store did not answer within ${ms} ms`);
+    this.name = "StoreTimeoutError";
   }
 }
 
@@ -34,7 +35,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Runs a fast-store call through the breaker with a timeout. */
-export function guarded<T>(
+function guarded<T>(
   ctx: AppContext,
   fn: () => Promise<T>,
   timeoutMs = STORE_TIMEOUT_MS,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seedTenant, startStack } from "./harness.ts";
-import { type Burst, fixedClock, seedBursts } from "./metrics_seed.ts";
+import { type Burst, fixedClock, seedBursts } from "./metrics-seed.ts";
 import { rollUp } from "../functions/_shared/metrics/rollups.ts";
 import { storeRollups } from "../functions/_shared/metrics/queries.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { fixedClock, seedBursts } from "./metrics_seed.ts";
-import { seedDeliveries } from "./metrics_delivery_seed.ts";
+import { fixedClock, seedBursts } from "./metrics-seed.ts";
+import { seedDeliveries } from "./metrics-delivery-seed.ts";
 import { rollUp } from "../functions/_shared/metrics/rollups.ts";
 import { sampleLine } from "../functions/_shared/metrics/prometheus.ts";
 import type { TenantMetrics } from "../functions/_shared/metrics/tenant.ts";
