@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "./browser.ts";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { type Burst, seedBursts } from "./metrics_seed.ts";
 import { seedDeliveries } from "./metrics_delivery_seed.ts";
@@ -8,41 +8,9 @@ const HOUR = 3_600_000;
 const SCREENSHOT = Deno.env.get("DASHBOARD_SCREENSHOT") ??
   `${Deno.makeTempDirSync({ prefix: "dashboard-" })}/dashboard.png`;
 
-async function launch() {
-  const userDataDir = await Deno.makeTempDir({ prefix: "chromium-" });
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  // Nothing but the stack under test may be loaded.
-  await context.route(
-    "**/*",
-    (route) =>
-      new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort(),
-  );
-  return {
-    context,
-    async close() {
-      await context.close();
-      await Deno.remove(userDataDir, { recursive: true });
-    },
-  };
-}
-
 Deno.test("the dashboard asks for the key, draws a seeded history, switches tenant and replays a dead letter", async () => {
   const stack = await startStack();
-  const browser = await launch();
+  const browser = await launchBrowser();
   try {
     const { sql } = stack.db;
     const now = Date.now();

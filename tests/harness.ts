@@ -95,7 +95,10 @@ export async function startStack(
     redisPort: Number(required("SWITCHYARD_TEST_REDIS_PORT")),
     token: "test-token",
   });
+  const port = freePort();
   const env: Record<string, string> = {
+    // Known before the config is read, so what the functions print (portal links) points here.
+    SUPABASE_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: db.url,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
     SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",

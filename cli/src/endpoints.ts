@@ -1,5 +1,6 @@
 /** Endpoint shapes as the admin API answers them, and how they read in a table. */
 import type { Column } from "./table.ts";
+import { UsageError } from "./errors.ts";
 
 export const KINDS = ["webhook", "rest", "soap", "graphql", "telegram"] as const;
 
@@ -35,4 +36,15 @@ export const endpointColumns: Column<Endpoint>[] = [
 export function withoutSecret(e: Endpoint): Record<string, unknown> {
   const { secret: _secret, secrets: _secrets, ...rest } = e;
   return rest;
+}
+
+/** `--header name=value` pairs, names lower-cased. */
+export function parseHeaders(pairs: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)=(.*)$/.exec(pair);
+    if (!m) throw new UsageError(`--header "${pair}" is not name=value`);
+    headers[m[1].toLowerCase()] = m[2];
+  }
+  return headers;
 }

@@ -1,6 +1,6 @@
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
-import { type Endpoint, KINDS, withoutSecret } from "../../endpoints.ts";
+import { type Endpoint, KINDS, parseHeaders, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
 import {
   duration,
@@ -89,14 +89,4 @@ export default class EndpointsAdd extends AdminCommand {
     }
     return created;
   }
-}
-
-function parseHeaders(pairs: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const pair of pairs) {
-    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)=(.*)$/.exec(pair);
-    if (!m) throw new UsageError(`--header "${pair}" is not name=value`);
-    headers[m[1].toLowerCase()] = m[2];
-  }
-  return headers;
 }
