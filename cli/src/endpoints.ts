@@ -48,3 +48,39 @@ export function parseHeaders(pairs: string[]): Record<string, string> {
   }
   return headers;
 }
+
+/** The flags `endpoints add` and `endpoints update` share. */
+export interface EndpointFlags {
+  url?: string;
+  events?: string[];
+  filter?: Record<string, unknown>;
+  transform?: Record<string, unknown>;
+  header?: string[];
+  credentials?: Record<string, unknown>;
+  timeout?: number;
+  "retry-schedule"?: number[];
+  ordered?: boolean;
+  "rate-limit"?: number;
+  chat?: string[];
+  name?: string;
+}
+
+/** Those flags as the admin API's endpoint fields; a flag not given is left out. */
+export function endpointFields(flags: EndpointFlags): Record<string, unknown> {
+  const fields: Record<string, unknown> = {
+    url: flags.url,
+    events: flags.events,
+    filter: flags.filter,
+    transform: flags.transform,
+    headers: flags.header ? parseHeaders(flags.header) : undefined,
+    credentials: flags.credentials,
+    timeoutMs: flags.timeout,
+    retrySchedule: flags["retry-schedule"],
+    ordered: flags.ordered,
+    rateLimitPerSecond: flags["rate-limit"],
+    chats: flags.chat,
+    name: flags.name,
+  };
+  for (const [k, v] of Object.entries(fields)) if (v === undefined) delete fields[k];
+  return fields;
+}

@@ -19,6 +19,8 @@ export const dashboardFiles = [
   "timeline.js",
   "eventlog.js",
   "dom.js",
+  "api.js",
+  "explore.js",
 ];
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");

@@ -1,17 +1,8 @@
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
-import { type Endpoint, parseHeaders, withoutSecret } from "../../endpoints.ts";
+import { type Endpoint, endpointFields, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
-import {
-  duration,
-  durations,
-  idArg,
-  json,
-  jsonObject,
-  patterns,
-  readText,
-  url,
-} from "../../flags.ts";
+import { duration, durations, idArg, json, patterns, transformFile, url } from "../../flags.ts";
 
 /** What `--clear` may unset, and the field of the admin API it clears. */
 const CLEARABLE = {
@@ -36,11 +27,8 @@ export default class EndpointsUpdate extends AdminCommand {
     url: url({ description: "new target URL" }),
     events: patterns({ description: "comma-separated event types or patterns (replaces them)" }),
     filter: json({ description: "JSON filter on the event (replaces it)" }),
-    transform: Flags.string({
+    transform: transformFile({
       description: "JSON file with the endpoint's templates (replaces them)",
-      helpValue: "<file>",
-      parse: async (v) =>
-        JSON.stringify(jsonObject(readText(v, "--transform file"), `--transform file ${v}`)),
     }),
     header: Flags.string({
       description: "extra header on every request (repeatable; replaces all of them)",
@@ -71,26 +59,12 @@ export default class EndpointsUpdate extends AdminCommand {
 
   async run(): Promise<Record<string, unknown>> {
     const { args, flags } = await this.parse(EndpointsUpdate);
-    const patch: Record<string, unknown> = {
-      url: flags.url,
-      events: flags.events,
-      filter: flags.filter,
-      transform: flags.transform ? JSON.parse(flags.transform) : undefined,
-      headers: flags.header ? parseHeaders(flags.header) : undefined,
-      credentials: flags.credentials,
-      timeoutMs: flags.timeout,
-      retrySchedule: flags["retry-schedule"],
-      ordered: flags.ordered,
-      rateLimitPerSecond: flags["rate-limit"],
-      chats: flags.chat,
-      name: flags.name,
-    };
+    const patch = endpointFields(flags);
     for (const c of flags.clear ?? []) {
       const field = CLEARABLE[c as keyof typeof CLEARABLE];
       if (patch[field] !== undefined) throw new UsageError(`--clear ${c} and --${c} contradict`);
       patch[field] = null;
     }
-    for (const [k, v] of Object.entries(patch)) if (v === undefined) delete patch[k];
     if (Object.keys(patch).length === 0) {
       throw new UsageError("nothing to change: give at least one flag (see --help)");
     }

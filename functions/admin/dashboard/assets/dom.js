@@ -18,3 +18,13 @@ export function h(tag, attrs = {}, ...children) {
 export function utc(iso) {
   return iso ? iso.replace("T", " ").replace(/\.\d+Z$|Z$/, "") + " UTC" : "—";
 }
+
+/** A short message in the page's #toast (a status region), gone after a few seconds. */
+export function toast(message, bad = false) {
+  const t = document.getElementById("toast");
+  t.textContent = message;
+  t.className = `toast${bad ? " bad" : ""}`;
+  t.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (t.hidden = true), 5000);
+}

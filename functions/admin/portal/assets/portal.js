@@ -1,47 +1,19 @@
 // The tenant portal: swaps the link's token (URL fragment) for a session, then manages this tenant's integrations.
 import { lineChart, stackedBars } from "../../dashboard/assets/charts.js";
 import { hourLabel, ms, pct } from "../../dashboard/assets/format.js";
-import { h, utc } from "../../dashboard/assets/dom.js";
+import { h, toast, utc } from "../../dashboard/assets/dom.js";
 import { renderEvents } from "../../dashboard/assets/eventlog.js";
 import { renderTimeline } from "../../dashboard/assets/timeline.js";
+import { jsonClient, UnauthorizedError } from "../../dashboard/assets/api.js";
 
 const KEY = "switchyard.portalSession";
+const ended = "The portal session has ended or the link was revoked.";
 const base = location.pathname.replace(/\/portal\/?$/, "");
 const $ = (id) => document.getElementById(id);
 const state = { endpoints: [], stats: null, editing: null, eventsCursor: null, trace: null };
 let session = null;
 
-class RefusedError extends Error {}
-
-async function api(path, init = {}) {
-  const res = await fetch(`${base}/portal/api${path}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${session?.session ?? ""}`,
-      ...(init.body ? { "content-type": "application/json" } : {}),
-    },
-  });
-  if (res.status === 401) {
-    throw new RefusedError("The portal session has ended or the link was revoked.");
-  }
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const details = (body?.error?.details ?? []).map((d) => `${d.path}: ${d.message}`).join("; ");
-    throw new Error(
-      `${body?.error?.message ?? `HTTP ${res.status}`}${details ? ` (${details})` : ""}`,
-    );
-  }
-  return body;
-}
-
-function toast(message, bad = false) {
-  const t = $("toast");
-  t.textContent = message;
-  t.className = `toast${bad ? " bad" : ""}`;
-  t.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (t.hidden = true), 5000);
-}
+const api = jsonClient(`${base}/portal/api`, () => session?.session);
 
 function refuse(reason) {
   sessionStorage.removeItem(KEY);
@@ -58,7 +30,7 @@ async function guarded(fn, what) {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof RefusedError) return refuse(err.message);
+    if (err instanceof UnauthorizedError) return refuse(ended);
     toast(`${what} failed: ${err.message}`, true);
   }
 }
@@ -255,7 +227,7 @@ $("endpoint-form").addEventListener("submit", async (e) => {
     $("editor").hidden = true;
     await loadEndpoints();
   } catch (err) {
-    if (err instanceof RefusedError) return refuse(err.message);
+    if (err instanceof UnauthorizedError) return refuse(ended);
     error.textContent = err.message;
   }
 });
@@ -451,7 +423,7 @@ async function loadEvents(more) {
     $("events-empty").hidden = more || page.items.length > 0;
     $("events-more").hidden = !page.nextCursor;
   } catch (err) {
-    if (err instanceof RefusedError) return refuse(err.message);
+    if (err instanceof UnauthorizedError) return refuse(ended);
     $("events-error").textContent = err.message;
   }
 }
@@ -485,7 +457,7 @@ async function loadTimeline(more) {
     renderTimeline($("timeline"), trace, { endpointName, append: more });
     $("timeline-more").hidden = !trace.nextCursor;
   } catch (err) {
-    if (err instanceof RefusedError) return refuse(err.message);
+    if (err instanceof UnauthorizedError) return refuse(ended);
     $("timeline-error").textContent = err.message;
   }
 }
