@@ -3,8 +3,12 @@ import { launchBrowser, screenshotPath } from "./browser.ts";
 import { dashboardFiles } from "../functions/admin/routes/dashboard.ts";
 import { client } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, waitUntil } from "./delivery_fixtures.ts";
-import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
+import {
+  emitAndRoute,
+  orderEvent,
+  runScheduledDeliveries,
+  waitUntil,
+} from "./delivery_fixtures.ts";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { type Burst, seedBursts } from "./metrics_seed.ts";
 import { seedDeliveries } from "./metrics_delivery_seed.ts";
@@ -130,7 +134,7 @@ Deno.test("the dashboard page and assets load without a key; its data needs one"
 Deno.test("the dashboard lists endpoints by health, browses events across tenants and opens any entity's timeline", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();
-  const worker = await runDeliveryWorker(stack.ctx, {});
+  const worker = runScheduledDeliveries(stack.ctx);
   const browser = await launchBrowser();
   try {
     const { sql } = stack.db;
@@ -171,8 +175,9 @@ Deno.test("the dashboard lists endpoints by health, browses events across tenant
         await sql`select status from switchyard.deliveries where endpoint_id = ${healthy}`;
       return d?.status === "delivered";
     });
-    // Five failures in a row open an endpoint's breaker.
-    await sql`update switchyard.endpoints set failure_streak = 5, failing_since = now() where id = ${failing}`;
+    // The endpoint's shared breaker, as the delivery worker leaves it after a failure streak.
+    await sql`update switchyard.endpoints set failure_streak = 5, failing_since = now(),
+      breaker_open_until = now() + interval '1 hour' where id = ${failing}`;
 
     const page = await browser.context.newPage();
     const errors: string[] = [];

@@ -95,10 +95,7 @@ export async function startStack(
     redisPort: Number(required("SWITCHYARD_TEST_REDIS_PORT")),
     token: "test-token",
   });
-  const port = freePort();
   const env: Record<string, string> = {
-    // Known before the config is read, so what the functions print (portal links) points here.
-    SUPABASE_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: db.url,
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
     SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
@@ -111,7 +108,8 @@ export async function startStack(
     ...opts.env,
   };
   const port = freePort();
-  // Known before the context is built, so an in-process scheduler job can wake these functions.
+  // Known before the context is built, so an in-process scheduler job can wake these functions
+  // and portal links point here.
   env.SUPABASE_URL = `http://127.0.0.1:${port}`;
   const config = loadConfig(env);
   const ctx = createContext(config, {

@@ -2,15 +2,19 @@ import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { launchBrowser, screenshotPath } from "./browser.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, waitUntil } from "./delivery_fixtures.ts";
-import { runDeliveryWorker } from "../workers/scheduler/jobs/deliveries.ts";
+import {
+  emitAndRoute,
+  orderEvent,
+  runScheduledDeliveries,
+  waitUntil,
+} from "./delivery_fixtures.ts";
 
 const shot = (name: string) => screenshotPath("PORTAL_SCREENSHOTS", name);
 
 Deno.test("a tenant's team opens its portal link, manages an endpoint, follows a timeline and replays a dead letter", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();
-  const worker = await runDeliveryWorker(stack.ctx, {});
+  const worker = runScheduledDeliveries(stack.ctx);
   const browser = await launchBrowser();
   try {
     const { sql } = stack.db;
