@@ -1,48 +1,24 @@
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
+import { launchBrowser, screenshotPath } from "./browser.ts";
+import { dashboardFiles } from "../functions/admin/routes/dashboard.ts";
+import { client } from "./harness.ts";
+import { startReceiver } from "./receiver.ts";
+import {
+  emitAndRoute,
+  orderEvent,
+  runScheduledDeliveries,
+  waitUntil,
+} from "./delivery_fixtures.ts";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { type Burst, seedBursts } from "./metrics-seed.ts";
 import { seedDeliveries } from "./metrics-delivery-seed.ts";
 
 const HOUR = 3_600_000;
-const SCREENSHOT = Deno.env.get("DASHBOARD_SCREENSHOT") ??
-  `${Deno.makeTempDirSync({ prefix: "dashboard-" })}/dashboard.png`;
-
-async function launch() {
-  const userDataDir = await Deno.makeTempDir({ prefix: "chromium-" });
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
-  // Nothing but the stack under test may be loaded.
-  await context.route(
-    "**/*",
-    (route) =>
-      new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort(),
-  );
-  return {
-    context,
-    async close() {
-      await context.close();
-      await Deno.remove(userDataDir, { recursive: true });
-    },
-  };
-}
+const shot = (name: string) => screenshotPath("DASHBOARD_SCREENSHOTS", name);
 
 Deno.test("the dashboard asks for the key, draws a seeded history, switches tenant and replays a dead letter", async () => {
   const stack = await startStack();
-  const browser = await launch();
+  const browser = await launchBrowser();
   try {
     const { sql } = stack.db;
     const now = Date.now();
@@ -89,7 +65,7 @@ Deno.test("the dashboard asks for the key, draws a seeded history, switches tena
       await page.evaluate(() => sessionStorage.getItem("switchyard.serviceKey")),
       SERVICE_KEY,
     );
-    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    await page.screenshot({ path: shot("dashboard-overview.png"), fullPage: true });
 
     // Per-tenant view: globex has its own history and no dead letters.
     await page.selectOption("#tenant", "globex");
@@ -134,7 +110,7 @@ Deno.test("the dashboard page and assets load without a key; its data needs one"
     assert.equal(page.status, 200);
     assert.match(page.headers.get("content-security-policy")!, /default-src 'none'/);
     assert.match(await page.text(), /<title>Switchyard/);
-    for (const a of ["app.js", "charts.js", "format.js", "dashboard.css"]) {
+    for (const a of dashboardFiles) {
       const r = await fetch(`${stack.base}/admin/dashboard/assets/${a}`);
       assert.equal(r.status, 200, a);
       await r.body?.cancel();
@@ -151,6 +127,111 @@ Deno.test("the dashboard page and assets load without a key; its data needs one"
     assert.equal(bad.status, 400);
     await bad.body?.cancel();
   } finally {
+    await stack.close();
+  }
+});
+
+Deno.test("the dashboard lists endpoints by health, browses events across tenants and opens any entity's timeline", async () => {
+  const stack = await startStack({ store: "memory" });
+  const receiver = startReceiver();
+  const worker = runScheduledDeliveries(stack.ctx);
+  const browser = await launchBrowser();
+  try {
+    const { sql } = stack.db;
+    const admin = client(stack.base, SERVICE_KEY);
+    await seedTenant(sql, "acme");
+    await seedTenant(sql, "globex");
+    const add = async (tenant: string, name: string, path: string) => {
+      const r = await admin("POST", "/admin/endpoints", {
+        tenant,
+        name,
+        url: `${receiver.url}${path}`,
+        events: ["order.*"],
+      });
+      assert.equal(r.status, 201, r.text);
+      return r.json.id as string;
+    };
+    const healthy = await add("acme", "acme-orders", "/ok");
+    const failing = await add("globex", "globex-erp", "/down");
+    const off = await add("globex", "globex-old", "/old");
+    assert.equal(
+      (await admin("POST", `/admin/endpoints/${off}/disable`, { reason: "retired" })).status,
+      200,
+    );
+    receiver.respond((
+      r,
+    ) => (r.path === "/down" ? { status: 502, body: "bad gateway" } : undefined));
+    let first = true;
+    receiver.respond((r) => {
+      if (r.path === "/down") return { status: 502, body: "bad gateway" };
+      if (r.path === "/ok" && first) {
+        first = false;
+        return { status: 500, body: "try again" };
+      }
+    });
+    await emitAndRoute(sql, [orderEvent("acme", "o-7"), orderEvent("globex", "g-7")]);
+    await waitUntil("acme's o-7 delivered on its second try", async () => {
+      const [d] =
+        await sql`select status from switchyard.deliveries where endpoint_id = ${healthy}`;
+      return d?.status === "delivered";
+    });
+    // The endpoint's shared breaker, as the delivery worker leaves it after a failure streak.
+    await sql`update switchyard.endpoints set failure_streak = 5, failing_since = now(),
+      breaker_open_until = now() + interval '1 hour' where id = ${failing}`;
+
+    const page = await browser.context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${stack.base}/admin/dashboard`);
+    await page.fill("#key", SERVICE_KEY);
+    await page.click("#signin-form button[type=submit]");
+
+    const rows = page.locator("#health tbody tr");
+    await rows.nth(2).waitFor();
+    assert.deepEqual(
+      await rows.evaluateAll((trs) =>
+        trs.map((tr) => [(tr as HTMLElement).dataset.id, (tr as HTMLElement).dataset.health])
+      ),
+      [[failing, "breaker open"], [off, "disabled"], [healthy, "healthy"]],
+    );
+    assert.match((await rows.nth(1).textContent())!, /retired/);
+
+    // Across tenants: both tenants' events, each a link to its timeline.
+    const browse = page.locator("#browse tbody tr");
+    await browse.nth(1).waitFor();
+    assert.match(
+      (await page.locator("#browse tbody").textContent())!,
+      /acme[\s\S]*globex|globex[\s\S]*acme/,
+    );
+    await page.getByRole("button", { name: "Timeline of order o-7" }).click();
+    const delivery = page.locator("#trace li.delivery");
+    await delivery.first().waitFor();
+    assert.equal(await page.locator("#trace-form [name=tenant]").inputValue(), "acme");
+    assert.match((await delivery.first().textContent())!, /acme-orders/);
+    const attempts = delivery.first().locator("li.attempt");
+    assert.equal(await attempts.count(), 2);
+    assert.match((await attempts.nth(0).textContent())!, /failed.*HTTP 500.*try again/s);
+    assert.match((await attempts.nth(1).textContent())!, /ok.*HTTP 200/s);
+
+    // One tenant chosen at the top: the browser and the health list show only it.
+    await page.selectOption("#tenant", "globex");
+    await page.waitForFunction(() =>
+      document.querySelectorAll("#health tbody tr").length === 2 &&
+      !document.querySelector("#browse tbody")!.textContent!.includes("acme")
+    );
+    await page.selectOption("#trace-form [name=tenant]", "globex");
+    await page.fill("#trace-form [name=entityId]", "g-7");
+    await page.click("#trace-form button[type=submit]");
+    await page.waitForFunction(() =>
+      document.querySelector("#trace li.delivery")?.textContent?.includes("globex-erp")
+    );
+    await page.evaluate(() => scrollTo(0, 0));
+    await page.screenshot({ path: shot("dashboard.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await worker.stop();
+    await receiver.close();
     await stack.close();
   }
 });

@@ -108,7 +108,8 @@ export async function startStack(
     ...opts.env,
   };
   const port = freePort();
-  // Known before the context is built, so an in-process scheduler job can wake these functions.
+  // Known before the context is built, so an in-process scheduler job can wake these functions
+  // and portal links point here.
   env.SUPABASE_URL = `http://127.0.0.1:${port}`;
   const config = loadConfig(env);
   const ctx = createContext(config, {

@@ -1,7 +1,7 @@
 /** Delivery and dead-letter rows as the admin API answers them, and how they read in a table. */
 import type { Column } from "./table.ts";
 
-export const DELIVERY_STATUSES = ["pending", "held", "delivered", "dead"] as const;
+export const DELIVERY_STATUSES = ["pending", "held", "delivered", "dead", "cancelled"] as const;
 
 export interface Delivery {
   id: string;

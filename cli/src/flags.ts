@@ -108,6 +108,12 @@ export const json = Flags.custom<Record<string, unknown>>({
   parse: async (v, _ctx, opts) => jsonObject(v, `--${opts.name}`),
 });
 
+/** A JSON file of an endpoint's templates (body, method, envelope, query, text), read when parsed. */
+export const transformFile = Flags.custom<Record<string, unknown>>({
+  helpValue: "<file>",
+  parse: async (v) => jsonObject(readText(v, "--transform file"), `--transform file ${v}`),
+});
+
 export const duration = Flags.custom<number>({
   description: "e.g. 500ms, 2s, 5m",
   helpValue: "<duration>",

@@ -55,6 +55,20 @@ export const configSchema = z.object({
   RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
   /** The folder whose index.ts lists the DTO types, for the local stack and the workers (default: the repository's dtos/; deployed edge functions always import dtos/index.ts). */
   SWITCHYARD_DTO_DIR: z.string().min(1).optional(),
+
+  /** Where portal links point. Default: {SUPABASE_URL}/functions/v1/admin/portal. */
+  SWITCHYARD_PORTAL_URL: httpUrl.optional(),
+  /** Origins that may frame the portal (CSP frame-ancestors), space- or comma-separated. Default: none. */
+  SWITCHYARD_PORTAL_FRAME_ANCESTORS: z.string().default("").transform((v) =>
+    v.split(/[\s,]+/).filter(Boolean)
+  ).pipe(
+    z.array(
+      z.string().regex(
+        /^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/,
+        "must be origins such as https://app.example.com",
+      ),
+    ),
+  ),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
 }).refine((c) => !c?.UPSTASH_REDIS_REST_URL || c.UPSTASH_REDIS_REST_TOKEN, {
   message: "is required when UPSTASH_REDIS_REST_URL is set",

@@ -1,4 +1,4 @@
-/** The admin function: everything the CLI does, behind the service role key. */
+/** The admin function: everything the CLI does, behind the service role key; the dashboard and the tenant portal. */
 import type { AppContext } from "../_shared/context.ts";
 import { createFunctionApp, serviceAuth } from "../_shared/http.ts";
 import { systemStatus } from "../_shared/status.ts";
@@ -8,11 +8,14 @@ import { registerDeliveryRoutes } from "./routes/deliveries.ts";
 import { registerDtoRoutes } from "./routes/dto.ts";
 import { registerTelegramRoutes } from "./routes/telegram.ts";
 import { registerDashboardRoutes } from "./routes/dashboard.ts";
+import { registerPortalRoutes } from "./routes/portal.ts";
 
 export function createAdminApp(ctx: AppContext) {
   const app = createFunctionApp("admin", ctx);
   // The dashboard page itself loads without a key; its data calls carry one.
   registerDashboardRoutes(app, ctx, "public");
+  // The portal's page and API authenticate with a portal link's session, never the service key.
+  registerPortalRoutes(app, ctx, "public");
   app.use("*", serviceAuth(ctx));
   app.get("/status", async (c) => c.json(await systemStatus(ctx)));
   registerTenantRoutes(app, ctx);
@@ -21,5 +24,6 @@ export function createAdminApp(ctx: AppContext) {
   registerDtoRoutes(app, ctx);
   registerTelegramRoutes(app, ctx);
   registerDashboardRoutes(app, ctx, "service");
+  registerPortalRoutes(app, ctx, "service");
   return app;
 }

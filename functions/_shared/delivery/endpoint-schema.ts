@@ -66,6 +66,28 @@ export const endpointInputSchema = z.object({
 });
 export type EndpointInput = z.infer<typeof endpointInputSchema>;
 
+const field = endpointInputSchema.shape;
+/** An edit (PATCH): any field but tenant and kind; `null` clears an optional one. At least one field. */
+export const endpointUpdateSchema = z.object({
+  name: field.name.unwrap().nullable().optional(),
+  url: field.url,
+  events: field.events.optional(),
+  filter: field.filter.unwrap().nullable().optional(),
+  transform: field.transform.unwrap().nullable().optional(),
+  headers: field.headers,
+  credentials: field.credentials.unwrap().nullable().optional(),
+  timeoutMs: field.timeoutMs,
+  retrySchedule: field.retrySchedule,
+  ordered: field.ordered,
+  rateLimitPerSecond: field.rateLimitPerSecond.unwrap().nullable().optional(),
+  maxInFlight: field.maxInFlight.unwrap().nullable().optional(),
+  chats: field.chats,
+}).strict().refine((u) => Object.keys(u).length > 0, {
+  message: "give at least one field to change",
+  path: [],
+});
+export type EndpointUpdate = z.infer<typeof endpointUpdateSchema>;
+
 /** The row as stored (snake_case, as postgres.js returns it or `to_jsonb` builds it). */
 export interface EndpointRow {
   id: string;

@@ -19,7 +19,7 @@ const deliveryColumns =
 export const deliveryFiltersSchema = z.object({
   tenant: tenantSlugSchema.optional(),
   endpoint: z.string().max(100).optional(),
-  status: z.enum(["pending", "held", "delivered", "dead"]).optional(),
+  status: z.enum(["pending", "held", "delivered", "dead", "cancelled"]).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
 }).strict();

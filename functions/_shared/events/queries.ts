@@ -26,6 +26,12 @@ export const listFiltersSchema = z.object({
 });
 export type ListFilters = z.infer<typeof listFiltersSchema>;
 
+/** An entity in a path (`/trace/:entityType/:entityId`). */
+export const entityParamsSchema = z.object({
+  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
+  entityId: z.string().min(1).max(200),
+});
+
 export const pageSchema = z.object({ limit: limitSchema, cursor: z.string().max(200).optional() })
   .strict();
 

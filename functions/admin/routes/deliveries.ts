@@ -5,14 +5,20 @@ import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { parseOrThrow } from "../../_shared/validation.ts";
 import { getTenant } from "../../_shared/tenants.ts";
-import { endpointInputSchema, tenantSlugSchema } from "../../_shared/delivery/endpoint-schema.ts";
+import {
+  endpointInputSchema,
+  endpointUpdateSchema,
+  tenantSlugSchema,
+} from "../../_shared/delivery/endpoint-schema.ts";
 import {
   createEndpoint,
+  deleteEndpoint,
   disableEndpoint,
   enableEndpoint,
   getEndpoint,
   listEndpoints,
   rotateSecret,
+  updateEndpoint,
 } from "../../_shared/delivery/endpoints.ts";
 import { testEndpoint } from "../../_shared/delivery/probe.ts";
 import {
@@ -30,14 +36,16 @@ import {
 } from "../../_shared/delivery/replay.ts";
 
 const MAX_BODY = 256 * 1024;
-const disableSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
-const rotateSchema = z.object({
+/** Why an endpoint is disabled or deleted; optional. */
+export const reasonSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() })
+  .strict();
+export const rotateSchema = z.object({
   overlapSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
 }).strict();
-const idSchema = z.string().regex(/^[\w-]{1,100}$/, "must be an id");
+export const idSchema = z.string().regex(/^[\w-]{1,100}$/, "must be an id");
 
 /** Actions whose body is optional: no body reads as `{}`. */
-async function optionalJson(c: HonoContext<Env>): Promise<unknown> {
+export async function optionalJson(c: HonoContext): Promise<unknown> {
   const empty = !c.req.header("content-type") && (c.req.header("content-length") ?? "0") === "0";
   return empty ? {} : await readJson(c, MAX_BODY);
 }
@@ -57,8 +65,16 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
     return c.json({ items: await listEndpoints(ctx.sql, tenant) });
   });
   app.get("/endpoints/:id", async (c) => c.json(await getEndpoint(ctx.sql, id(c))));
+  app.patch("/endpoints/:id", async (c) => {
+    const patch = parseOrThrow(endpointUpdateSchema, await readJson(c, MAX_BODY), "endpoint edit");
+    return c.json(await updateEndpoint(ctx, id(c), patch));
+  });
+  app.delete("/endpoints/:id", async (c) => {
+    const body = parseOrThrow(reasonSchema, await optionalJson(c), "delete request");
+    return c.json(await deleteEndpoint(ctx, id(c), body.reason));
+  });
   app.post("/endpoints/:id/disable", async (c) => {
-    const body = parseOrThrow(disableSchema, await optionalJson(c), "disable request");
+    const body = parseOrThrow(reasonSchema, await optionalJson(c), "disable request");
     return c.json(await disableEndpoint(ctx.sql, id(c), body.reason));
   });
   app.post("/endpoints/:id/enable", async (c) => c.json(await enableEndpoint(ctx.sql, id(c))));

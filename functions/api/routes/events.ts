@@ -1,5 +1,4 @@
 /** Ingest, the event list and track & trace: parse, authorize, call, answer. */
-import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
@@ -8,14 +7,14 @@ import { parseOrThrow } from "../../_shared/validation.ts";
 import { appendEvents } from "../../_shared/events/append.ts";
 import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts";
 import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest_limits.ts";
-import { listEvents, listFiltersSchema, pageSchema } from "../../_shared/events/queries.ts";
+import {
+  entityParamsSchema,
+  listEvents,
+  listFiltersSchema,
+  pageSchema,
+} from "../../_shared/events/queries.ts";
 import { toEnvelope } from "../../_shared/events/envelope.ts";
 import { getTrace } from "../../_shared/events/trace.ts";
-
-const entityParams = z.object({
-  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
-  entityId: z.string().min(1).max(200),
-});
 
 export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.post("/events", async (c) => {
@@ -43,7 +42,7 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   });
 
   app.get("/trace/:entityType/:entityId", async (c) => {
-    const { entityType, entityId } = parseOrThrow(entityParams, c.req.param(), "entity");
+    const { entityType, entityId } = parseOrThrow(entityParamsSchema, c.req.param(), "entity");
     const { limit, cursor } = parseOrThrow(pageSchema, c.req.query(), "query");
     const { trace, cache } = await getTrace(
       ctx,

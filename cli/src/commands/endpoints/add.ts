@@ -1,17 +1,8 @@
 import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
-import { type Endpoint, KINDS, withoutSecret } from "../../endpoints.ts";
+import { type Endpoint, endpointFields, KINDS, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
-import {
-  duration,
-  durations,
-  json,
-  jsonObject,
-  patterns,
-  readText,
-  tenant,
-  url,
-} from "../../flags.ts";
+import { duration, durations, json, patterns, tenant, transformFile, url } from "../../flags.ts";
 
 export default class EndpointsAdd extends AdminCommand {
   static summary =
@@ -34,12 +25,9 @@ export default class EndpointsAdd extends AdminCommand {
     url: url({ description: "target URL (not for --kind telegram)" }),
     events: patterns({ description: "comma-separated event types or patterns", default: ["*"] }),
     filter: json({ description: "JSON filter on the event" }),
-    transform: Flags.string({
+    transform: transformFile({
       description:
         "JSON file: body (webhook, rest), method, envelope (soap), query (graphql) or text (telegram) templates",
-      helpValue: "<file>",
-      parse: async (v) =>
-        JSON.stringify(jsonObject(readText(v, "--transform file"), `--transform file ${v}`)),
     }),
     header: Flags.string({
       description: "extra header on every request (repeatable)",
@@ -69,18 +57,7 @@ export default class EndpointsAdd extends AdminCommand {
     const body = {
       tenant: flags.tenant,
       kind: flags.kind,
-      url: flags.url,
-      events: flags.events,
-      filter: flags.filter,
-      transform: flags.transform ? JSON.parse(flags.transform) : undefined,
-      headers: flags.header ? parseHeaders(flags.header) : undefined,
-      credentials: flags.credentials,
-      timeoutMs: flags.timeout,
-      retrySchedule: flags["retry-schedule"],
-      ordered: flags.ordered || undefined,
-      rateLimitPerSecond: flags["rate-limit"],
-      chats: flags.chat,
-      name: flags.name,
+      ...endpointFields({ ...flags, ordered: flags.ordered || undefined }),
     };
     const created = await this.api.post<Endpoint & { secret?: string }>("/endpoints", body);
     this.record(withoutSecret(created));
@@ -89,14 +66,4 @@ export default class EndpointsAdd extends AdminCommand {
     }
     return created;
   }
-}
-
-function parseHeaders(pairs: string[]): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const pair of pairs) {
-    const m = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)=(.*)$/.exec(pair);
-    if (!m) throw new UsageError(`--header "${pair}" is not name=value`);
-    headers[m[1].toLowerCase()] = m[2];
-  }
-  return headers;
 }

@@ -1,6 +1,9 @@
 // The operator dashboard: asks for the service key, then draws /admin/dashboard/api/* and refreshes.
 import { lineChart, stackedBars } from "./charts.js";
 import { ago, hourLabel, ms, num, pct } from "./format.js";
+import { jsonClient, UnauthorizedError } from "./api.js";
+import { startExplorer } from "./explore.js";
+import { toast } from "./dom.js";
 
 const KEY = "switchyard.serviceKey";
 const REFRESH_MS = 30_000;
@@ -9,30 +12,8 @@ const $ = (id) => document.getElementById(id);
 let timer;
 let last;
 
-class AuthError extends Error {}
-
-async function api(path, init = {}) {
-  const res = await fetch(`${base}${path}`, {
-    ...init,
-    headers: {
-      authorization: `Bearer ${sessionStorage.getItem(KEY) ?? ""}`,
-      ...(init.body ? { "content-type": "application/json" } : {}),
-    },
-  });
-  if (res.status === 401) throw new AuthError("the service key was refused");
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
-  return body;
-}
-
-function toast(message, bad = false) {
-  const t = $("toast");
-  t.textContent = message;
-  t.className = `toast${bad ? " bad" : ""}`;
-  t.hidden = false;
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (t.hidden = true), 4000);
-}
+const api = jsonClient(base, () => sessionStorage.getItem(KEY));
+const explorer = startExplorer(api, () => $("tenant").value);
 
 function showSignin(message = "") {
   clearInterval(timer);
@@ -54,8 +35,9 @@ async function start() {
       ...items.map((t) => new Option(`${t.name} (${t.slug})`, t.slug)),
     );
     select.value = items.some((t) => t.slug === chosen) ? chosen : "";
+    explorer.setTenants(items);
   } catch (err) {
-    if (err instanceof AuthError) {
+    if (err instanceof UnauthorizedError) {
       sessionStorage.removeItem(KEY);
       return showSignin("That key was refused. Check the service role key and try again.");
     }
@@ -64,6 +46,7 @@ async function start() {
   $("controls").hidden = false;
   $("app").hidden = false;
   await refresh();
+  explorer.browse();
   clearInterval(timer);
   timer = setInterval(refresh, REFRESH_MS);
 }
@@ -79,6 +62,7 @@ async function refresh() {
     const [overview, dead] = await Promise.all([
       api(`/dashboard/api/overview?${query()}`),
       api(`/dashboard/api/dead-letters?${query(false)}`),
+      explorer.refresh(),
     ]);
     renderOverview(overview);
     renderDeadLetters(dead.items);
@@ -87,7 +71,9 @@ async function refresh() {
       REFRESH_MS / 1000
     }s · times in UTC`;
   } catch (err) {
-    if (err instanceof AuthError) return showSignin("The service key is no longer accepted.");
+    if (err instanceof UnauthorizedError) {
+      return showSignin("The service key is no longer accepted.");
+    }
     $("banner").textContent = `Could not refresh: ${err.message}. Showing the last figures.`;
     $("banner").hidden = false;
   }
@@ -275,6 +261,7 @@ $("tenant").addEventListener("change", () => {
   else url.searchParams.delete("tenant");
   history.replaceState(null, "", url);
   refresh();
+  explorer.browse();
 });
 $("hours").addEventListener("change", refresh);
 let resizing;
