@@ -23,6 +23,7 @@ import { runJobs } from "../workers/scheduler/runner.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
 import { report, summarize } from "./stats.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
 const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? 15);
@@ -45,7 +46,7 @@ if (Deno.args[0] === "--receiver") {
     }
     const body = await req.json() as { id: string };
     if (path === "/slow") {
-      await new Promise((r) => setTimeout(r, 3_000)); // its endpoint times out after 1 s
+      await sleep(3_000); // its endpoint times out after 1 s
       return new Response("late");
     }
     if (path === "/failing") return new Response("boom", { status: 500 });
@@ -112,14 +113,14 @@ async function steady(targets: readonly string[]) {
   let offset = Math.floor(Math.random() * 1_000_000_000);
   for (let t = 0; t < SECONDS * 50; t++) {
     const wait = begin + t * 20 - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) await sleep(wait);
     const at = offset;
     offset += perTick;
     work.push((async () => {
       const events = (await Promise.all(targets.map((x) => appendFor(ctx.sql, x, perTick, at))))
         .flat();
       const t0 = epochNow();
-      await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+      await ctx.sql.begin((tx) => routeEvents(tx, events));
       void deliverDue(ctx);
       for (const e of events) if (e.entity.type === "healthy") committedAt.set(e.id, t0);
     })());
@@ -130,7 +131,7 @@ async function steady(targets: readonly string[]) {
   while (Date.now() < deadline) {
     arrivals = await (await fetch(`${receiverUrl}/arrivals`)).json();
     if (Object.keys(arrivals).length >= committedAt.size) break;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   const latencies = [...committedAt].filter(([id]) => arrivals[id]).map(([id, t0]) =>
     arrivals[id] - t0

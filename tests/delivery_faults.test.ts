@@ -6,6 +6,7 @@ import { startReceiver } from "./receiver.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { envelopeSelect, type EventRow, rowToEvent } from "../functions/_shared/events/envelope.ts";
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const count = async (sql: Sql, where: string) =>
   (await sql.unsafe<{ n: number }[]>(
@@ -65,7 +66,7 @@ Deno.test("events routed while an endpoint is disabled wait held and arrive once
         t.sql.unsafe(envelopeSelect)
       } from switchyard.events e where e.type = 'endpoint.disabled'`;
       assert.equal(rows.length, 1, "disabling appended endpoint.disabled");
-      await t.sql.begin((tx) => routeEvents(tx as unknown as Sql, rows.map(rowToEvent)));
+      await t.sql.begin((tx) => routeEvents(tx, rows.map(rowToEvent)));
       const [notice] = await watcher.waitFor(1);
       const body = JSON.parse(notice.body);
       assert.equal(body.type, "endpoint.disabled");
@@ -74,7 +75,7 @@ Deno.test("events routed while an endpoint is disabled wait held and arrive once
 
       await emitAndRoute(t.sql, Array.from({ length: 5 }, (_, i) => orderEvent(t.slug, `o-${i}`)));
       assert.equal(await count(t.sql, `endpoint_id = '${ep.id}' and status = 'held'`), 5);
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       assert.equal(t.receiver.requests.length, 0, "held, not sent");
       await t.admin("POST", `/admin/endpoints/${ep.id}/enable`);
       await t.receiver.waitFor(5);

@@ -6,6 +6,7 @@ import { testDatabase } from "./harness.ts";
 import { nextDueInMs } from "../functions/_shared/delivery/claim.ts";
 import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
 import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 Deno.test("with nothing pending, the next delivery is due never, not now", async () => {
   const db = await testDatabase();
@@ -39,10 +40,10 @@ Deno.test("a whole idle stack, started as npm start starts it, commits at most 5
         (await sql<{ n: string }[]>`select sum(xact_commit)::text as n from pg_stat_database`)[0].n,
       );
     // Let start-up work (migrations, the first rounds of each job) settle.
-    await new Promise((r) => setTimeout(r, 5_000));
+    await sleep(5_000);
     const before = await commits();
     const started = Date.now();
-    await new Promise((r) => setTimeout(r, 10_000));
+    await sleep(10_000);
     // pg_stat_database is refreshed by each backend at most once a second (PGSTAT_MIN_INTERVAL).
     await sql`select pg_stat_clear_snapshot()`;
     const after = await commits();

@@ -1,6 +1,7 @@
 /** A whole stack started the way `npm start` starts it (own state folder and ports), for tests that try it from outside. */
 import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -93,7 +94,7 @@ export async function bootStack(extraEnv: Record<string, string> = {}): Promise<
         };
       }
     } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   await stop();
   throw new Error(`the stack did not become healthy within 60 s:\n${output}`);

@@ -53,7 +53,7 @@ export const configSchema = z.object({
   /** The relay hands over at most this many events at once, waiting at most this long to fill a batch. */
   RELAY_BATCH_SIZE: positiveInt(500),
   RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
-  /** The folder whose index.ts lists the DTO types, for the local stack and the workers (default: the repository's dtos/; deployed edge functions always import dtos/index.ts). */
+  /** The folder whose index.ts lists the DTO types, for the local stack and the tests (default: the repository's dtos/; deployed edge functions always import dtos/index.ts). */
   SWITCHYARD_DTO_DIR: z.string().min(1).optional(),
 
   /** Where portal links point. Default: {SUPABASE_URL}/functions/v1/admin/portal. */

@@ -3,12 +3,13 @@ import type { AppContext } from "../../functions/_shared/context.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
 import type { Job } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 
 const logged: string[] = [];
 const ctx = {
   log: createLogger("test", { write: (l) => logged.push(l) }),
 } as unknown as AppContext;
-const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+const tick = (ms = 20) => sleep(ms);
 
 async function until(cond: () => boolean, ms = 3_000) {
   const deadline = Date.now() + ms;

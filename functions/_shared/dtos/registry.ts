@@ -28,7 +28,7 @@ const defaultDtoDir = new URL("../../../dtos/", import.meta.url);
 
 /**
  * Loads `<dir>/index.ts` (its default export is the list) for the processes that run from a
- * checkout: the local stack, the workers, tests. A file of the folder that is not in the list is
+ * checkout: the local stack and the tests. A file of the folder that is not in the list is
  * an error, so a DTO that runs locally is never missing once deployed.
  */
 export async function loadDtoFolder(dir?: string): Promise<AnyDtoDefinition[]> {
