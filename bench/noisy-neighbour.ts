@@ -7,9 +7,7 @@
  * healthy p99 stays within 2× of alone.
  */
 import { testDatabase } from "../tests/harness.ts";
-import { loadConfig } from "../functions/_shared/config.ts";
-import { createContext } from "../functions/_shared/context.ts";
-import { createLogger } from "../functions/_shared/log.ts";
+import { benchContext } from "./_context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -17,12 +15,13 @@ import { envelopeSelect, type EventRow, rowToEvent } from "../functions/_shared/
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
 import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
-import { deliverDue, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import { deliverDue, inBackground, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
 import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
 import { report, summarize } from "./stats.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
 const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? 15);
@@ -30,20 +29,7 @@ const NEIGHBOURS = (Deno.env.get("BENCH_NOISY_NEIGHBOURS") ?? "slow,failing,blip
 
 // The receivers run in their own process (`--receiver`), as target systems would.
 if (Deno.args[0] === "--receiver") {
-  let arrived: Record<string, number> = {};
-  const now = () => performance.timeOrigin + performance.now();
-  const srv = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => console.log(port),
-  }, async (req) => {
-    const path = new URL(req.url).pathname;
-    if (path === "/arrivals") return Response.json(arrived);
-    if (path === "/reset") {
-      arrived = {};
-      return new Response("ok");
-    }
-    const body = await req.json() as { id: string };
+  await serveReceiver(async (path) => {
     if (path === "/slow") {
       await new Promise((r) => setTimeout(r, 3_000)); // its endpoint times out after 1 s
       return new Response("late");
@@ -52,38 +38,16 @@ if (Deno.args[0] === "--receiver") {
     if (path === "/blipping" && Date.now() % 5_000 < 2_000) {
       return new Response("blip", { status: 503 });
     }
-    if (path === "/healthy") arrived[body.id] ??= now();
-    return new Response("ok");
+    return null;
   });
-  await srv.finished;
-  Deno.exit(0);
 }
 
-const receiverProcess = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const receiverUrl = await (async () => {
-  const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  return `http://127.0.0.1:${value!.trim()}`;
-})();
-const epochNow = () => performance.timeOrigin + performance.now();
+const receiver = await spawnReceiver(import.meta.url);
+const receiverUrl = receiver.url;
 
 const db = await testDatabase();
 const port = freePort();
-const env = {
-  DATABASE_URL: db.url,
-  SUPABASE_URL: `http://127.0.0.1:${port}`,
-  SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789",
-  SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
-  SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)),
-  LOG_LEVEL: "error",
-  DB_POOL_SIZE: "20",
-};
-const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
+const ctx = benchContext(db.url, { SUPABASE_URL: `http://127.0.0.1:${port}` });
 const server = serveFunctions(ctx, port);
 const scheduler = runJobs(ctx, [createDeliveriesJob()]);
 
@@ -120,7 +84,7 @@ async function steady(targets: readonly string[]) {
         .flat();
       const t0 = epochNow();
       await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
-      void deliverDue(ctx);
+      inBackground(ctx, "delivering", deliverDue(ctx));
       for (const e of events) if (e.entity.type === "healthy") committedAt.set(e.id, t0);
     })());
   }
@@ -179,7 +143,6 @@ try {
   await stopDeliveries(ctx);
   await server.shutdown();
   await ctx.close();
-  receiverProcess.kill("SIGTERM");
-  await receiverProcess.status;
+  await receiver.stop();
   await db.drop();
 }

@@ -83,6 +83,10 @@ export class DeliveryWorker {
     this.#pulse();
   }
 
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   stop() {
     this.#stopped = true;
     this.#pulse();
@@ -156,6 +160,7 @@ export class DeliveryWorker {
     }
     flush();
     await flushing;
+    if (this.#stopped) return Infinity;
     const due = await nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight);
     return due ?? Infinity;
   }
