@@ -4,13 +4,10 @@ import { createContext } from "../../functions/_shared/context.ts";
 import { jobs } from "./jobs.ts";
 import { runJobs } from "./runner.ts";
 import { stopOnShutdown } from "../../functions/_shared/lifecycle.ts";
-import { loadDtoFolder } from "../../functions/_shared/dtos/registry.ts";
 
 const config = loadConfigOrExit("scheduler");
-const ctx = createContext(config, {
-  component: "scheduler",
-  dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
-});
+// No DTO types: the scheduler composes and conciliates nothing, it wakes the pipeline function.
+const ctx = createContext(config, { component: "scheduler" });
 const running = runJobs(ctx, jobs);
 stopOnShutdown(async () => {
   await running.stop();
