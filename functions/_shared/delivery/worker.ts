@@ -133,10 +133,9 @@ export class DeliveryWorker {
         for (const c of claimed) {
           const p: Promise<void> = this.#process(c, lease).then((pending) => {
             buffer.push(pending);
-            // Small batches flush at once: latency matters more than round trips when traffic is light.
-            if (
-              buffer.length >= batchSize || inFlight.size <= 1 || buffer.length >= inFlight.size
-            ) flush();
+            // Group commit: one record statement at a time takes everything done meanwhile, so a
+            // slow endpoint's sends never hold back recording (and freeing) the others' slots.
+            flush();
           }).finally(() => {
             inFlight.delete(p);
             this.#pulse();
