@@ -209,7 +209,10 @@ export class DeliveryWorker {
           attempt: c.tries + 1,
           replay: c.replay,
         };
-        result = await connector.send(this.ctx, delivery, endpoint, event);
+        result = await withinDeadline(
+          connector.send(this.ctx, delivery, endpoint, event),
+          endpoint.timeoutMs + SEND_GRACE_MS,
+        );
       } catch (err) {
         result = err instanceof SendFailed
           ? err.result
@@ -295,6 +298,20 @@ export class DeliveryWorker {
       }));
     void invalidateTraces(this.ctx, entities);
   }
+}
+
+/** A connector that overruns its own timeout by this much counts as failed, so a drain never hangs on it. */
+const SEND_GRACE_MS = 1_000;
+
+function withinDeadline(send: Promise<SendResult>, ms: number): Promise<SendResult> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<SendResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, latencyMs: ms, error: `no answer within ${ms} ms` }),
+      ms,
+    );
+  });
+  return Promise.race([send, late]).finally(() => clearTimeout(timer));
 }
 
 /** Text Postgres can store: no NUL, at most `maxBytes` of UTF-8. */
