@@ -6,9 +6,7 @@
  */
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import { testDatabase } from "../tests/harness.ts";
-import { loadConfig } from "../functions/_shared/config.ts";
-import { createContext } from "../functions/_shared/context.ts";
-import { createLogger } from "../functions/_shared/log.ts";
+import { benchContext } from "./_context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -25,10 +23,12 @@ import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-sche
 import {
   configureDeliveries,
   deliverDue,
+  inBackground,
   stopDeliveries,
 } from "../functions/_shared/pipeline/deliver.ts";
 import { report, summarize } from "./stats.ts";
 import { sleep } from "../functions/_shared/clock.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
 
 const ENDPOINTS = 10;
 const THROUGHPUT_EVENTS = Number(Deno.env.get("BENCH_DELIVER_EVENTS") ?? 2_000); // × 10 endpoints
@@ -37,46 +37,12 @@ const STEADY_SECONDS = Number(Deno.env.get("BENCH_DELIVER_SECONDS") ?? 10);
 
 // The receiver runs in its own process (`--receiver`), as a target system would: it counts
 // arrivals and notes when each event first arrived (epoch ms; body `id` = event id).
-if (Deno.args[0] === "--receiver") {
-  let count = 0;
-  let arrived: Record<string, number> = {};
-  const now = () => performance.timeOrigin + performance.now();
-  const srv = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => console.log(port),
-  }, async (req) => {
-    const path = new URL(req.url).pathname;
-    if (path === "/stats") return Response.json({ count });
-    if (path === "/arrivals") return Response.json(arrived);
-    if (path === "/reset") {
-      count = 0;
-      arrived = {};
-      return new Response("ok");
-    }
-    const body = await req.json() as { id: string };
-    count++;
-    arrived[body.id] ??= now();
-    return new Response("ok");
-  });
-  await srv.finished;
-  Deno.exit(0);
-}
+if (Deno.args[0] === "--receiver") await serveReceiver();
 
-const receiverProcess = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const receiverUrl = await (async () => {
-  const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  return `http://127.0.0.1:${value!.trim()}`;
-})();
+const receiver = await spawnReceiver(import.meta.url);
+const receiverUrl = receiver.url;
 const receiverGet = async <T>(path: string): Promise<T> =>
   await (await fetch(`${receiverUrl}${path}`)).json() as T;
-const epochNow = () => performance.timeOrigin + performance.now();
 
 /** Waits until the receiver counted `count` requests; polls its stats every 20 ms. */
 async function until(count: number, timeoutMs: number): Promise<void> {
@@ -108,15 +74,7 @@ async function appendBatch(
 }
 
 const db = await testDatabase();
-const env = {
-  DATABASE_URL: db.url,
-  SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789",
-  SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
-  SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)),
-  LOG_LEVEL: "error",
-  DB_POOL_SIZE: "20",
-};
-const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
+const ctx = benchContext(db.url);
 const rows: Record<string, string | number>[] = [];
 try {
   const tenants = ["bench-a", "bench-b"];
@@ -157,8 +115,8 @@ try {
   let started = performance.now();
   configureDeliveries(ctx, { batchSize: 100, maxInFlight: 128 });
   // A drain claims for at most 20 s; the scheduler would wake the next one, as this does.
-  const kick = setInterval(() => void deliverDue(ctx), 1_000);
-  void deliverDue(ctx);
+  const kick = setInterval(() => inBackground(ctx, "delivering", deliverDue(ctx)), 1_000);
+  inBackground(ctx, "delivering", deliverDue(ctx));
   await until(total, 300_000);
   clearInterval(kick);
   const swSeconds = (performance.now() - started) / 1000;
@@ -174,7 +132,7 @@ try {
   // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit) every 20 ms.
   const swLatency = await steady(async (events) => {
     await ctx.sql.begin((tx) => routeEvents(tx, events));
-    void deliverDue(ctx);
+    inBackground(ctx, "delivering", deliverDue(ctx));
   });
   rows.push({
     system: "switchyard",
@@ -260,8 +218,7 @@ try {
   );
 } finally {
   await ctx.close();
-  receiverProcess.kill("SIGTERM");
-  await receiverProcess.status;
+  await receiver.stop();
   await db.drop();
 }
 

@@ -7,9 +7,7 @@
  * healthy p99 stays within 2× of alone.
  */
 import { testDatabase } from "../tests/harness.ts";
-import { loadConfig } from "../functions/_shared/config.ts";
-import { createContext } from "../functions/_shared/context.ts";
-import { createLogger } from "../functions/_shared/log.ts";
+import { benchContext } from "./_context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -17,13 +15,14 @@ import { envelopeSelect, type EventRow, rowToEvent } from "../functions/_shared/
 import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import { createEndpoint } from "../functions/_shared/delivery/endpoints.ts";
 import { endpointInputSchema } from "../functions/_shared/delivery/endpoint-schema.ts";
-import { deliverDue, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import { deliverDue, inBackground, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
 import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
 import { report, summarize } from "./stats.ts";
 import { sleep } from "../functions/_shared/clock.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
 const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? 15);
@@ -31,20 +30,7 @@ const NEIGHBOURS = (Deno.env.get("BENCH_NOISY_NEIGHBOURS") ?? "slow,failing,blip
 
 // The receivers run in their own process (`--receiver`), as target systems would.
 if (Deno.args[0] === "--receiver") {
-  let arrived: Record<string, number> = {};
-  const now = () => performance.timeOrigin + performance.now();
-  const srv = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: ({ port }) => console.log(port),
-  }, async (req) => {
-    const path = new URL(req.url).pathname;
-    if (path === "/arrivals") return Response.json(arrived);
-    if (path === "/reset") {
-      arrived = {};
-      return new Response("ok");
-    }
-    const body = await req.json() as { id: string };
+  await serveReceiver(async (path) => {
     if (path === "/slow") {
       await sleep(3_000); // its endpoint times out after 1 s
       return new Response("late");
@@ -53,38 +39,16 @@ if (Deno.args[0] === "--receiver") {
     if (path === "/blipping" && Date.now() % 5_000 < 2_000) {
       return new Response("blip", { status: 503 });
     }
-    if (path === "/healthy") arrived[body.id] ??= now();
-    return new Response("ok");
+    return null;
   });
-  await srv.finished;
-  Deno.exit(0);
 }
 
-const receiverProcess = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", "--no-check", new URL(import.meta.url).pathname, "--receiver"],
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const receiverUrl = await (async () => {
-  const reader = receiverProcess.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  return `http://127.0.0.1:${value!.trim()}`;
-})();
-const epochNow = () => performance.timeOrigin + performance.now();
+const receiver = await spawnReceiver(import.meta.url);
+const receiverUrl = receiver.url;
 
 const db = await testDatabase();
 const port = freePort();
-const env = {
-  DATABASE_URL: db.url,
-  SUPABASE_URL: `http://127.0.0.1:${port}`,
-  SUPABASE_SERVICE_ROLE_KEY: "bench-service-key-0123456789",
-  SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
-  SWITCHYARD_ENCRYPTION_KEY: btoa("b".repeat(32)),
-  LOG_LEVEL: "error",
-  DB_POOL_SIZE: "20",
-};
-const ctx = createContext(loadConfig(env), { log: createLogger("bench", { level: "error" }) });
+const ctx = benchContext(db.url, { SUPABASE_URL: `http://127.0.0.1:${port}` });
 const server = serveFunctions(ctx, port);
 const scheduler = runJobs(ctx, [createDeliveriesJob()]);
 
@@ -104,14 +68,14 @@ async function appendFor(sql: Sql, target: string, n: number, offset: number) {
 }
 
 /** RATE events/s to each of `targets` in 20 ms ticks; answers the healthy endpoint's latencies. */
-async function steady(targets: readonly string[]) {
+async function steady(targets: readonly string[], seconds = SECONDS) {
   await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
   const perTick = Math.max(1, Math.round(RATE / 50));
   const committedAt = new Map<string, number>();
   const begin = performance.now();
   const work: Promise<void>[] = [];
   let offset = Math.floor(Math.random() * 1_000_000_000);
-  for (let t = 0; t < SECONDS * 50; t++) {
+  for (let t = 0; t < seconds * 50; t++) {
     const wait = begin + t * 20 - performance.now();
     if (wait > 0) await sleep(wait);
     const at = offset;
@@ -122,6 +86,8 @@ async function steady(targets: readonly string[]) {
       const t0 = epochNow();
       await ctx.sql.begin((tx) => routeEvents(tx, events));
       void deliverDue(ctx);
+      await ctx.sql.begin((tx) => routeEvents(tx as unknown as Sql, events));
+      inBackground(ctx, "delivering", deliverDue(ctx));
       for (const e of events) if (e.entity.type === "healthy") committedAt.set(e.id, t0);
     })());
   }
@@ -132,6 +98,18 @@ async function steady(targets: readonly string[]) {
     arrivals = await (await fetch(`${receiverUrl}/arrivals`)).json();
     if (Object.keys(arrivals).length >= committedAt.size) break;
     await sleep(100);
+    // Other endpoints' events arrive here too: count the healthy one's only.
+    if ([...committedAt.keys()].every((id) => arrivals[id])) break;
+    await sleep(100);
+  }
+  if (![...committedAt.keys()].every((id) => arrivals[id])) {
+    // Say where the missing ones are, so a miss can be told from a slow run.
+    console.log(
+      await ctx
+        .sql`select d.status, d.tries, d.lease is not null as leased, d.due_at > now() as later,
+        count(*)::int as n from switchyard.deliveries d join switchyard.events e on e.id = d.event_id
+        where e.entity_type = 'healthy' and d.status <> 'delivered' group by 1, 2, 3, 4`,
+    );
   }
   const latencies = [...committedAt].filter(([id]) => arrivals[id]).map(([id, t0]) =>
     arrivals[id] - t0
@@ -153,6 +131,7 @@ try {
       }),
     );
   }
+  await steady(["healthy"], 2); // warm-up (connections, JIT), not reported
   const alone = await steady(["healthy"]);
   const beside = await steady(["healthy", ...NEIGHBOURS]);
   for (
@@ -180,7 +159,6 @@ try {
   await stopDeliveries(ctx);
   await server.shutdown();
   await ctx.close();
-  receiverProcess.kill("SIGTERM");
-  await receiverProcess.status;
+  await receiver.stop();
   await db.drop();
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { bootStack } from "./stack_process.ts";
 import { startReceiver } from "./receiver.ts";
 
-Deno.test("with the scheduler process stopped (SIGSTOP), a new event still reaches its webhook", async () => {
+Deno.test("with the scheduler process stopped (SIGSTOP), a new event still reaches its webhook; its retry waits for the scheduler", async () => {
   const stack = await bootStack();
   const receiver = startReceiver();
   const scheduler = stack.processes().find((p) => p.cmd.includes("workers/scheduler/main.ts"));
@@ -36,6 +36,21 @@ Deno.test("with the scheduler process stopped (SIGSTOP), a new event still reach
     assert.equal(res.status, 202, await res.text());
     const [got] = await receiver.waitFor(1, 15_000);
     assert.equal(JSON.parse(got.body).entity.id, "o-1");
+
+    // A retry is the scheduler's to wake: the first try fails, the second comes once it runs again.
+    receiver.respond((_r, i) => (i === 1 ? { status: 500 } : undefined));
+    await fetch(`${stack.base}/api/events`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${stack.env.SWITCHYARD_DEMO_API_KEY}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ type: "order.confirmed", entity: { type: "order", id: "o-2" } }),
+    }).then((r) => r.body?.cancel());
+    await receiver.waitFor(2, 15_000);
+    Deno.kill(scheduler.pid, "SIGCONT");
+    const all = await receiver.waitFor(3, 30_000);
+    assert.equal(all[2].headers["webhook-id"], all[1].headers["webhook-id"], "the retry of o-2");
   } finally {
     if (scheduler) Deno.kill(scheduler.pid, "SIGCONT");
     await receiver.close();

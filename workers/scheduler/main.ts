@@ -6,6 +6,7 @@ import { runJobs } from "./runner.ts";
 import { stopOnShutdown } from "../../functions/_shared/lifecycle.ts";
 
 const config = loadConfigOrExit("scheduler");
+// No DTO types: the scheduler composes and conciliates nothing, it wakes the pipeline function.
 const ctx = createContext(config, { component: "scheduler" });
 const running = runJobs(ctx, jobs);
 stopOnShutdown(async () => {

@@ -83,6 +83,10 @@ export class DeliveryWorker {
     this.#pulse();
   }
 
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
   stop() {
     this.#stopped = true;
     this.#pulse();
@@ -129,10 +133,9 @@ export class DeliveryWorker {
         for (const c of claimed) {
           const p: Promise<void> = this.#process(c, lease).then((pending) => {
             buffer.push(pending);
-            // Small batches flush at once: latency matters more than round trips when traffic is light.
-            if (
-              buffer.length >= batchSize || inFlight.size <= 1 || buffer.length >= inFlight.size
-            ) flush();
+            // Group commit: one record statement at a time takes everything done meanwhile, so a
+            // slow endpoint's sends never hold back recording (and freeing) the others' slots.
+            flush();
           }).finally(() => {
             inFlight.delete(p);
             this.#pulse();
@@ -156,6 +159,7 @@ export class DeliveryWorker {
     }
     flush();
     await flushing;
+    if (this.#stopped) return Infinity;
     const due = await nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight);
     return due ?? Infinity;
   }
@@ -205,7 +209,10 @@ export class DeliveryWorker {
           attempt: c.tries + 1,
           replay: c.replay,
         };
-        result = await connector.send(this.ctx, delivery, endpoint, event);
+        result = await withinDeadline(
+          connector.send(this.ctx, delivery, endpoint, event),
+          endpoint.timeoutMs + SEND_GRACE_MS,
+        );
       } catch (err) {
         result = err instanceof SendFailed
           ? err.result
@@ -291,6 +298,20 @@ export class DeliveryWorker {
       }));
     void invalidateTraces(this.ctx, entities);
   }
+}
+
+/** A connector that overruns its own timeout by this much counts as failed, so a drain never hangs on it. */
+const SEND_GRACE_MS = 1_000;
+
+function withinDeadline(send: Promise<SendResult>, ms: number): Promise<SendResult> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<SendResult>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, latencyMs: ms, error: `no answer within ${ms} ms` }),
+      ms,
+    );
+  });
+  return Promise.race([send, late]).finally(() => clearTimeout(timer));
 }
 
 /** Text Postgres can store: no NUL, at most `maxBytes` of UTF-8. */

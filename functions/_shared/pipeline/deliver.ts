@@ -52,7 +52,9 @@ export function deliverDue(ctx: AppContext): Promise<number> {
   }
   const round = (): Promise<number> => {
     i.again = false;
-    return i.worker.drain({ budgetMs: DRAIN_BUDGET_MS }).then((ms) => (i.again ? round() : ms));
+    return i.worker.drain({ budgetMs: DRAIN_BUDGET_MS }).then((ms) =>
+      i.again && !i.worker.stopped ? round() : ms
+    );
   };
   i.running = round().finally(() => (i.running = null));
   return i.running;
