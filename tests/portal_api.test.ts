@@ -405,12 +405,26 @@ Deno.test("editing an endpoint keeps its id and secret; deleting it cancels its 
         .status,
       "pending",
     );
+    // Disabled first: its waiting delivery is held, and a held delivery is cancelled too.
+    assert.equal((await admin("POST", `/admin/endpoints/${id}/disable`)).status, 200);
+    const [held] = await sql`select status from switchyard.deliveries where event_id = ${
+      events[0].id
+    }`;
+    assert.equal(held.status, "held");
     const deleted = await admin("DELETE", `/admin/endpoints/${id}`, { reason: "replaced" });
     assert.equal(deleted.status, 200, deleted.text);
     assert.equal(deleted.json.cancelledDeliveries, 1);
     assert.equal(deleted.json.closedDeadLetters, 1);
     assert.equal((await admin("GET", `/admin/endpoints/${id}`)).status, 404);
     assert.equal((await admin("GET", "/admin/endpoints?tenant=acme")).json.items.length, 0);
+    const own = await trace("GET", `/admin/trace/endpoint/${id}?tenant=acme`);
+    const gone = own.json.items.find((e: { type: string }) => e.type === "endpoint.deleted");
+    assert.deepEqual(gone?.data, {
+      endpointId: id,
+      reason: "replaced",
+      cancelledDeliveries: 1,
+      closedDeadLetters: 1,
+    });
     assert.equal((await admin("POST", `/admin/endpoints/${id}/enable`)).status, 404);
     assert.equal((await admin("DELETE", `/admin/endpoints/${id}`)).status, 404);
     const cancelled = await admin("GET", "/admin/deliveries?tenant=acme&status=cancelled");

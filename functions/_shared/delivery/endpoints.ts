@@ -19,7 +19,7 @@ import { newSecret } from "./signing.ts";
 import { checkTarget } from "./ssrf.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
 import { appendEvents } from "../events/append.ts";
-import { endpointDisabled } from "./events.ts";
+import { endpointDeleted, endpointDisabled } from "./events.ts";
 
 const endpointSelect =
   `ep.*, coalesce((select array_agg(s.pattern order by s.id) from switchyard.subscriptions s
@@ -237,9 +237,10 @@ export async function deleteEndpoint(
   reason?: string,
 ): Promise<DeletedEndpoint> {
   const why = `cancelled: endpoint ${id} was deleted${reason ? ` (${reason})` : ""}`;
-  const [row] = await ctx.sql<
-    (DeletedEndpoint & { entities: { type: string; id: string }[] })[]
-  >`
+  const row = await ctx.sql.begin(async (tx) => {
+    const [row] = await tx<
+      (DeletedEndpoint & { entities: { type: string; id: string }[] })[]
+    >`
     with ep as (
       update switchyard.endpoints set deleted_at = now(), enabled = false,
         disabled_reason = 'deleted', disabled_at = coalesce(disabled_at, now()),
@@ -265,7 +266,10 @@ export async function deleteEndpoint(
       coalesce((select json_agg(json_build_object('type', x.entity_type, 'id', x.entity_id))
         from (select distinct entity_type, entity_id from cancelled limit 10000) x), '[]') as entities
     from ep`;
-  if (!row) throw new AppError("not_found", `endpoint ${id} not found`);
+    if (!row) throw new AppError("not_found", `endpoint ${id} not found`);
+    await appendEvents(tx, [endpointDeleted({ ...row, endpointId: id, reason: reason ?? null })]);
+    return row;
+  });
   const { entities, ...deleted } = row;
   // Timelines showing the cancelled deliveries must not be served stale from the cache.
   await invalidateTraces(

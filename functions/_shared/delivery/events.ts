@@ -39,3 +39,28 @@ export function endpointDisabled(
     metadata: { source: "delivery" },
   };
 }
+
+/** `endpoint.deleted` on the endpoint's own entity: what its deletion cancelled. */
+export function endpointDeleted(
+  e: {
+    tenant: string;
+    endpointId: string;
+    reason: string | null;
+    cancelledDeliveries: number;
+    closedDeadLetters: number;
+  },
+): NewEvent {
+  return {
+    tenant: e.tenant,
+    type: "endpoint.deleted",
+    entity: { type: "endpoint", id: e.endpointId },
+    dedupKey: `endpoint.deleted:${e.endpointId}`,
+    data: {
+      endpointId: e.endpointId,
+      reason: e.reason,
+      cancelledDeliveries: e.cancelledDeliveries,
+      closedDeadLetters: e.closedDeadLetters,
+    },
+    metadata: { source: "delivery" },
+  };
+}
