@@ -1,5 +1,5 @@
 /** Turns zod failures into our 400 with every problem listed. */
-import type { z } from "zod";
+import { z } from "zod";
 import { AppError, type ErrorDetail } from "./errors.ts";
 
 export function issuesToDetails(
@@ -22,3 +22,10 @@ export function parseOrThrow<S extends z.ZodType>(
   if (parsed.success) return parsed.data;
   throw new AppError("validation_failed", `invalid ${what}`, issuesToDetails(parsed.error.issues));
 }
+
+/** Text stored as given: 1..max characters of well-formed Unicode without control characters (NUL). */
+export const printableSchema = (max: number) =>
+  z.string().min(1).max(max).refine(
+    (v) => v.isWellFormed() && !/\p{Cc}/u.test(v),
+    "must be printable text (no control characters)",
+  );

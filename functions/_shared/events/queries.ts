@@ -4,6 +4,7 @@ import type { Sql } from "../db.ts";
 import { envelopeSelect, type EventRow, type LoggedEvent, rowToEvent } from "./envelope.ts";
 import { cursorScope, decodeCursor, encodeCursor } from "./cursor.ts";
 import { patternSchema, patternToLike } from "./patterns.ts";
+import { printableSchema } from "../validation.ts";
 
 const isoDateTime = z.iso.datetime({
   offset: true,
@@ -29,7 +30,7 @@ export type ListFilters = z.infer<typeof listFiltersSchema>;
 /** An entity in a path (`/trace/:entityType/:entityId`). */
 export const entityParamsSchema = z.object({
   entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
-  entityId: z.string().min(1).max(200),
+  entityId: printableSchema(200),
 });
 
 export const pageSchema = z.object({ limit: limitSchema, cursor: z.string().max(200).optional() })

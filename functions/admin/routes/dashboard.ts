@@ -7,7 +7,7 @@ import { parseOrThrow } from "../../_shared/validation.ts";
 import { listTenants } from "../../_shared/tenants.ts";
 import { dashboardOverview } from "../../_shared/metrics/overview.ts";
 import { openDeadLetters } from "../../_shared/metrics/queries.ts";
-import { endpointsByHealth } from "../../_shared/portal/endpoint_health.ts";
+import { endpointsByHealth } from "../../_shared/portal/endpoint-health.ts";
 import { serveStatic } from "../static.ts";
 
 /** The dashboard's files; the portal imports format.js, charts.js and the timeline and event log from here too. */

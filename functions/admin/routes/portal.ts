@@ -9,7 +9,7 @@ import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { isUnavailable } from "../../_shared/db.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { parseOrThrow, printableSchema } from "../../_shared/validation.ts";
 import {
   createPortalLink,
   DEFAULT_LINK_TTL_S,
@@ -47,7 +47,7 @@ import {
 } from "../../_shared/events/queries.ts";
 import { toEnvelope } from "../../_shared/events/envelope.ts";
 import { getTrace } from "../../_shared/events/trace.ts";
-import { endpointStats } from "../../_shared/portal/endpoint_health.ts";
+import { endpointStats } from "../../_shared/portal/endpoint-health.ts";
 import { serveStatic } from "../static.ts";
 import { idSchema, optionalJson, reasonSchema, rotateSchema } from "./deliveries.ts";
 
@@ -60,7 +60,7 @@ const newLinkSchema = z.object({
   tenant: tenantSlugSchema,
   expiresInSeconds: z.number().int().min(60).max(MAX_LINK_TTL_S).default(DEFAULT_LINK_TTL_S),
   readOnly: z.boolean().default(false),
-  note: z.string().trim().min(1).max(200).optional(),
+  note: printableSchema(200).optional(),
 }).strict();
 const linksQuerySchema = z.object({ tenant: tenantSlugSchema }).strict();
 const exchangeSchema = z.object({ token: z.string().min(1).max(200) }).strict();

@@ -447,3 +447,51 @@ Deno.test("editing an endpoint keeps its id and secret; deleting it cancels its 
     await stack.close();
   }
 });
+
+Deno.test("malformed portal, link and endpoint-edit requests are 4xx with an error code and change nothing", async () => {
+  const stack = await startStack({ store: "memory" });
+  try {
+    const { sql } = stack.db;
+    await seedTenant(sql, "acme");
+    const admin = client(stack.base, SERVICE_KEY);
+    const { portal } = await portalFor(stack, "acme");
+    const ep = await portal("POST", "/endpoints", { url: "http://127.0.0.1:9/x", events: ["*"] });
+    assert.equal(ep.status, 201, ep.text);
+    const snapshot = async () =>
+      await sql`select (select count(*) from switchyard.endpoints) as e,
+        (select count(*) from switchyard.portal_links) as l,
+        (select max(updated_at) from switchyard.endpoints) as u`;
+    const before = await snapshot();
+    const cases: [Call, string, string, unknown?][] = [
+      [portal, "GET", "/trace/order/a%00b"],
+      [portal, "GET", "/trace/Order/x"],
+      [portal, "GET", "/events?from=yesterday"],
+      [portal, "GET", "/stats?hours=0"],
+      [portal, "GET", "/dlq?limit=-1"],
+      [portal, "GET", "/deliveries/a%00b"],
+      [portal, "POST", "/endpoints", [1, 2]],
+      [portal, "POST", "/endpoints", "{nope"],
+      [portal, "PATCH", `/endpoints/${ep.json.id}`, { url: 12 }],
+      [portal, "PATCH", `/endpoints/${ep.json.id}`, "null"],
+      [portal, "DELETE", `/endpoints/${ep.json.id}`, { reason: 7 }],
+      [portal, "POST", "/dlq/replay", {}],
+      [portal, "GET", "/nothing-here"],
+      [admin, "GET", "/admin/trace/order/x%00?tenant=acme"],
+      [admin, "POST", "/admin/portal/links", { tenant: "acme", note: "a\u0000b" }],
+      [admin, "POST", "/admin/portal/links", { tenant: "acme", note: "\ud800" }],
+      [admin, "POST", "/admin/portal/links", { tenant: "acme", extra: true }],
+      [admin, "GET", "/admin/portal/links"],
+      [admin, "POST", "/admin/portal/links/a%00/revoke", {}],
+      [admin, "PATCH", `/admin/endpoints/${ep.json.id}`, { retrySchedule: [1e400] }],
+      [admin, "DELETE", "/admin/endpoints/bad%20id"],
+    ];
+    for (const [call, method, path, body] of cases) {
+      const r = await call(method, path, body);
+      assert.ok(r.status >= 400 && r.status < 500, `${method} ${path}: ${r.status} ${r.text}`);
+      assert.equal(typeof r.json?.error?.code, "string", `${method} ${path}: ${r.text}`);
+    }
+    assert.deepEqual(await snapshot(), before);
+  } finally {
+    await stack.close();
+  }
+});
