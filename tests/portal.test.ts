@@ -51,6 +51,17 @@ Deno.test("a tenant's team opens its portal link, manages an endpoint, follows a
     );
     assert.deepEqual(unlabelled, []);
 
+    // The tabs work from the keyboard (arrow keys move between them).
+    await page.getByRole("tab", { name: "Endpoints" }).focus();
+    await page.keyboard.press("ArrowRight");
+    assert.equal(
+      await page.getByRole("tab", { name: "Event log" }).getAttribute("aria-selected"),
+      "true",
+    );
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "tab-events");
+    await page.keyboard.press("ArrowLeft");
+    assert.equal(await page.locator("#panel-endpoints").isVisible(), true);
+
     // Add an endpoint: its signing secret is shown once.
     await page.click("#add-endpoint");
     await page.fill("#ep-url", `${receiver.url}/acme`);
