@@ -31,6 +31,8 @@ export const configSchema = z.object({
       return false;
     }
   }, { message: "must be 32 bytes, base64-encoded" }).optional(),
+  /** Signs pagination cursors. Default: a key derived from SUPABASE_SERVICE_ROLE_KEY. */
+  SWITCHYARD_CURSOR_KEY: z.string().min(16, "must be at least 16 characters").optional(),
   RETENTION_DAYS: positiveInt(30),
   /** Accepted events per second per tenant, and requests per second per client address. */
   INGEST_TENANT_RATE: positiveInt(50_000),

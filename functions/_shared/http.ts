@@ -5,6 +5,7 @@ import { isUnavailable } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
 import { timingSafeEqual } from "./secrets.ts";
 import { tenantForKey } from "./tenants.ts";
+import { parseStorableJson } from "./validation.ts";
 import type { AppContext } from "./context.ts";
 
 export type Env = { Variables: { correlationId: string; tenant: string } };
@@ -65,21 +66,16 @@ function bearer(c: HonoContext): string | undefined {
   return m?.[1];
 }
 
-/** Tenant API key auth: 401 missing/unknown/revoked key, 403 disabled tenant. Cached briefly per key. */
+/**
+ * Tenant API key auth: 401 missing/unknown/revoked key, 403 disabled tenant. Checked against the
+ * database on every request, never cached: a revoked key or a disabled tenant is refused by every
+ * instance from the next request on (see tenantForKey for the cost).
+ */
 export function tenantAuth(ctx: AppContext): MiddlewareHandler<Env> {
-  const cache = new Map<string, { tenant: string; until: number }>();
   return async (c, next) => {
     const key = bearer(c);
     if (!key) throw new AppError("unauthorized", "missing Authorization: Bearer <API key>");
-    const now = ctx.clock.now();
-    let hit = cache.get(key);
-    if (!hit || hit.until < now) {
-      const tenant = await ctx.breakers.db.run(() => tenantForKey(ctx.sql, key), isUnavailable);
-      hit = { tenant, until: now + 5_000 };
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, hit);
-    }
-    c.set("tenant", hit.tenant);
+    c.set("tenant", await ctx.breakers.db.run(() => tenantForKey(ctx.sql, key), isUnavailable));
     await next();
   };
 }
@@ -95,8 +91,15 @@ export function serviceAuth(ctx: AppContext): MiddlewareHandler<Env> {
   };
 }
 
-/** Reads a JSON body of at most `maxBytes`: 413 over, 415 not JSON, 400 malformed. */
-export async function readJson(c: HonoContext, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body of at most `maxBytes`: 413 over, 415 not JSON, 400 malformed or holding a
+ * value the database would not store as sent (`parse` decides; ingest reports per event itself).
+ */
+export async function readJson(
+  c: HonoContext,
+  maxBytes: number,
+  parse: (text: string) => unknown = parseStorableJson,
+): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(.+\+)?json\b/i.test(type)) {
     throw new AppError("unsupported_media_type", "Content-Type must be application/json");
@@ -121,8 +124,9 @@ export async function readJson(c: HonoContext, maxBytes: number): Promise<unknow
     offset += chunk.byteLength;
   }
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch {
+    return parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (err) {
+    if (err instanceof AppError) throw err;
     throw new AppError("bad_request", "body is not valid UTF-8 JSON");
   }
 }

@@ -8,20 +8,19 @@ import { filterSchema } from "./filters.ts";
 import { patternSchema } from "../events/patterns.ts";
 import { type Transform, transformSchema } from "./transform.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
+import { identifierSchema, labelSchema, slugSchema } from "../validation.ts";
 
-export const tenantSlugSchema = z.string().regex(
-  /^[a-z0-9][a-z0-9-]{1,62}$/,
-  "must be a tenant slug",
-);
+/** The one tenant slug schema, under the name this module's users know it by. */
+export { slugSchema as tenantSlugSchema } from "../validation.ts";
 
 /** Headers the signing and transport set themselves; an endpoint may not override them. */
 const reservedHeaders =
   /^(webhook-id|webhook-timestamp|webhook-signature|content-length|host|transfer-encoding|connection)$/i;
 
 export const endpointInputSchema = z.object({
-  tenant: tenantSlugSchema,
+  tenant: slugSchema,
   kind: z.enum(endpointKinds).default("webhook"),
-  name: z.string().min(1).max(200).optional(),
+  name: labelSchema(200).optional(),
   url: z.string().max(2000).refine(
     (u) => /^https?:\/\//i.test(u) && URL.canParse(u),
     "must be an http:// or https:// URL",
@@ -40,7 +39,7 @@ export const endpointInputSchema = z.object({
   rateLimitPerSecond: z.number().int().min(1).max(100_000).optional(),
   /** Sends in flight at once to this endpoint; default DELIVERY_MAX_IN_FLIGHT (32). */
   maxInFlight: z.number().int().min(1).max(1000).optional(),
-  chats: z.array(z.string().min(1).max(100)).max(100).optional(),
+  chats: z.array(identifierSchema(100)).max(100).optional(),
 }).strict().superRefine((e, ctx) => {
   if (e.kind !== "telegram" && !e.url) {
     ctx.addIssue({

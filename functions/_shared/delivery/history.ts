@@ -2,8 +2,9 @@
 import { z } from "zod";
 import type { Sql } from "../db.ts";
 import { AppError } from "../errors.ts";
-import { cursorScope, decodeCursor, encodeCursor } from "../events/cursor.ts";
+import { type CursorCodec, cursorScope } from "../events/cursor.ts";
 import { tenantSlugSchema } from "./endpoint-schema.ts";
+import { idSchema } from "../validation.ts";
 
 const ts = (col: string) => `to_char(${col} at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const deliveryColumns =
@@ -18,7 +19,7 @@ const deliveryColumns =
 
 export const deliveryFiltersSchema = z.object({
   tenant: tenantSlugSchema.optional(),
-  endpoint: z.string().max(100).optional(),
+  endpoint: idSchema.optional(),
   status: z.enum(["pending", "held", "delivered", "dead", "cancelled"]).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(200).optional(),
@@ -26,14 +27,14 @@ export const deliveryFiltersSchema = z.object({
 export type DeliveryFilters = z.infer<typeof deliveryFiltersSchema>;
 
 /** Newest first, keyset-paginated by the delivery's sequence number. */
-export async function listDeliveries(sql: Sql, f: DeliveryFilters) {
+export async function listDeliveries(sql: Sql, cursors: CursorCodec, f: DeliveryFilters) {
   const scope = cursorScope({
     tenant: f.tenant,
     endpoint: f.endpoint,
     status: f.status,
     what: "deliveries",
   });
-  const before = f.cursor ? decodeCursor(f.cursor, "list", scope) : null;
+  const before = f.cursor ? cursors.decode(f.cursor, "list", scope) : null;
   const rows = await sql<{ seq: string }[]>`
     select ${
     sql.unsafe(deliveryColumns)
@@ -45,7 +46,7 @@ export async function listDeliveries(sql: Sql, f: DeliveryFilters) {
     order by d.seq desc limit ${f.limit + 1}`;
   const more = rows.length > f.limit;
   const page = rows.slice(0, f.limit);
-  const nextCursor = more ? encodeCursor("list", Number(page[page.length - 1].seq), scope) : null;
+  const nextCursor = more ? cursors.encode("list", Number(page[page.length - 1].seq), scope) : null;
   return { items: page.map(({ seq: _seq, ...d }) => d), nextCursor };
 }
 
@@ -65,7 +66,7 @@ export async function getDelivery(sql: Sql, id: string) {
 
 export const dlqFiltersSchema = z.object({
   tenant: tenantSlugSchema.optional(),
-  endpoint: z.string().max(100).optional(),
+  endpoint: idSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 }).strict();
 

@@ -7,17 +7,18 @@ import type { Sql } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { getTenant } from "../tenants.ts";
 import { envelopeSelect, type EventRow, rowToEvent } from "../events/envelope.ts";
-import { cursorScope, decodeCursor, encodeCursor } from "../events/cursor.ts";
+import { type CursorCodec, cursorScope } from "../events/cursor.ts";
 import { insertDeliveries, matchRoutes, subscriptionsFor } from "./route.ts";
 import { matchesPattern, patternSchema } from "../events/patterns.ts";
 import { tenantSlugSchema } from "./endpoint-schema.ts";
+import { idSchema, timestampSchema } from "../validation.ts";
 import { getEndpointRow } from "./endpoints.ts";
 
 export const dlqReplaySchema = z.object({
-  ids: z.array(z.string().min(1).max(100)).min(1).max(10_000).optional(),
+  ids: z.array(idSchema).min(1).max(10_000).optional(),
   all: z.literal(true).optional(),
   tenant: tenantSlugSchema.optional(),
-  endpoint: z.string().max(100).optional(),
+  endpoint: idSchema.optional(),
 }).strict()
   .refine((r) => r.ids || r.all, {
     message: "give ids, or all: true (optionally with a tenant or an endpoint)",
@@ -51,17 +52,12 @@ export async function replayDeadLetters(
   return replayed;
 }
 
-const isoDateTime = z.iso.datetime({
-  offset: true,
-  message: "must be an ISO-8601 date-time with a zone",
-});
-
 export const historyReplaySchema = z.object({
   tenant: tenantSlugSchema,
-  from: isoDateTime,
-  to: isoDateTime.optional(),
+  from: timestampSchema,
+  to: timestampSchema.optional(),
   type: patternSchema.optional(),
-  endpoint: z.string().max(100).optional(),
+  endpoint: idSchema.optional(),
   cursor: z.string().max(200).optional(),
   limit: z.number().int().min(1).max(5000).default(1000),
 }).strict().refine((r) => !r.to || Date.parse(r.from) <= Date.parse(r.to), {
@@ -73,7 +69,11 @@ export const historyReplaySchema = z.object({
  * One batch of a history replay: up to `limit` events (recorded in [from, to), oldest first) routed
  * again by the subscriptions (of `endpoint` only, when given). Call again with `nextCursor` until done.
  */
-export async function replayHistory(sql: Sql, r: z.infer<typeof historyReplaySchema>) {
+export async function replayHistory(
+  sql: Sql,
+  cursors: CursorCodec,
+  r: z.infer<typeof historyReplaySchema>,
+) {
   await getTenant(sql, r.tenant);
   if (r.endpoint) {
     const ep = await getEndpointRow(sql, r.endpoint);
@@ -89,7 +89,7 @@ export async function replayHistory(sql: Sql, r: z.infer<typeof historyReplaySch
     endpoint: r.endpoint,
     what: "replay",
   });
-  const after = r.cursor ? decodeCursor(r.cursor, "list", scope) : 0;
+  const after = r.cursor ? cursors.decode(r.cursor, "list", scope) : 0;
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e
     where e.tenant = ${r.tenant} and e.seq > ${after} and e.recorded_at >= ${r.from}
@@ -102,7 +102,7 @@ export async function replayHistory(sql: Sql, r: z.infer<typeof historyReplaySch
   return {
     created,
     scanned: rows.length,
-    nextCursor: done ? null : encodeCursor("list", Number(rows[rows.length - 1].seq), scope),
+    nextCursor: done ? null : cursors.encode("list", Number(rows[rows.length - 1].seq), scope),
     done,
   };
 }

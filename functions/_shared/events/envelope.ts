@@ -2,7 +2,7 @@
 import { z } from "zod";
 
 export const eventTypePattern = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
-export const entityTypePattern = /^[a-z][a-z0-9_]*$/;
+export { entityTypePattern } from "../validation.ts";
 
 export interface EventEnvelope {
   id: string;

@@ -2,23 +2,18 @@
 import { z } from "zod";
 import type { Sql } from "../db.ts";
 import { envelopeSelect, type EventRow, type LoggedEvent, rowToEvent } from "./envelope.ts";
-import { cursorScope, decodeCursor, encodeCursor } from "./cursor.ts";
+import { type CursorCodec, cursorScope } from "./cursor.ts";
 import { patternSchema, patternToLike } from "./patterns.ts";
-import { printableSchema } from "../validation.ts";
+import { entityTypeSchema, identifierSchema, timestampSchema } from "../validation.ts";
 
-const isoDateTime = z.iso.datetime({
-  offset: true,
-  message: "must be an ISO-8601 date-time with a zone",
-});
 const limitSchema = z.coerce.number().int().min(1).max(1000).default(100);
 
 export const listFiltersSchema = z.object({
   type: patternSchema.optional(),
-  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$")
-    .optional(),
-  entityId: z.string().min(1).max(200).optional(),
-  from: isoDateTime.optional(),
-  to: isoDateTime.optional(),
+  entityType: entityTypeSchema.optional(),
+  entityId: identifierSchema(200).optional(),
+  from: timestampSchema.optional(),
+  to: timestampSchema.optional(),
   limit: limitSchema,
   cursor: z.string().max(200).optional(),
 }).strict().refine((f) => !f.from || !f.to || Date.parse(f.from) <= Date.parse(f.to), {
@@ -29,8 +24,8 @@ export type ListFilters = z.infer<typeof listFiltersSchema>;
 
 /** An entity in a path (`/trace/:entityType/:entityId`). */
 export const entityParamsSchema = z.object({
-  entityType: z.string().max(100).regex(/^[a-z][a-z0-9_]*$/, "must match ^[a-z][a-z0-9_]*$"),
-  entityId: printableSchema(200),
+  entityType: entityTypeSchema,
+  entityId: identifierSchema(200),
 });
 
 export const pageSchema = z.object({ limit: limitSchema, cursor: z.string().max(200).optional() })
@@ -44,6 +39,7 @@ export interface Page<T> {
 /** Events of `tenant` (every tenant when null) matching `f`, newest first, keyset-paginated by seq. */
 export async function listEvents(
   sql: Sql,
+  cursors: CursorCodec,
   tenant: string | null,
   f: ListFilters,
 ): Promise<Page<LoggedEvent>> {
@@ -55,7 +51,7 @@ export async function listEvents(
     from: f.from,
     to: f.to,
   });
-  const before = f.cursor ? decodeCursor(f.cursor, "list", scope) : null;
+  const before = f.cursor ? cursors.decode(f.cursor, "list", scope) : null;
   const like = f.type?.includes("*") ? patternToLike(f.type) : null;
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e
@@ -72,7 +68,7 @@ export async function listEvents(
   const more = rows.length > f.limit;
   return {
     items,
-    nextCursor: more ? encodeCursor("list", items[items.length - 1].seq, scope) : null,
+    nextCursor: more ? cursors.encode("list", items[items.length - 1].seq, scope) : null,
   };
 }
 
@@ -89,12 +85,13 @@ export function timelineScope(e: EntityRef): string {
 /** One entity's events, oldest first, keyset-paginated by version. */
 export async function entityTimeline(
   sql: Sql,
+  cursors: CursorCodec,
   e: EntityRef,
   limit: number,
   cursor?: string,
 ): Promise<Page<LoggedEvent>> {
   const scope = timelineScope(e);
-  const after = cursor ? decodeCursor(cursor, "trace", scope) : 0;
+  const after = cursor ? cursors.decode(cursor, "trace", scope) : 0;
   const rows = await sql<EventRow[]>`
     select ${sql.unsafe(envelopeSelect)} from switchyard.events e
     where e.tenant = ${e.tenant} and e.entity_type = ${e.entityType} and e.entity_id = ${e.entityId}
@@ -105,7 +102,7 @@ export async function entityTimeline(
   const more = rows.length > limit;
   return {
     items,
-    nextCursor: more ? encodeCursor("trace", items[items.length - 1].version, scope) : null,
+    nextCursor: more ? cursors.encode("trace", items[items.length - 1].version, scope) : null,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { AppContext } from "../context.ts";
 import { isUnavailable } from "../db.ts";
-import { cursorScope, decodeCursor, encodeCursor } from "./cursor.ts";
+import { cursorCodec, cursorScope } from "./cursor.ts";
 import { type EventEnvelope, toEnvelope } from "./envelope.ts";
 import { eventsAfter, latestSeq } from "./queries.ts";
 
@@ -27,15 +27,16 @@ export async function tailEvents(
   signal?: AbortSignal,
 ): Promise<TailPage> {
   const scope = cursorScope({ tenant });
+  const cursors = cursorCodec(ctx.config, ctx.clock);
   const db = <T>(fn: () => Promise<T>) => ctx.breakers.db.run(fn, isUnavailable);
-  let position = after ? decodeCursor(after, "tail", scope) : await db(() => latestSeq(ctx.sql));
+  let position = after ? cursors.decode(after, "tail", scope) : await db(() => latestSeq(ctx.sql));
   const deadline = ctx.clock.now() + Math.min(waitMs, MAX_TAIL_WAIT_MS);
   for (;;) {
     const events = await db(() => eventsAfter(ctx.sql, tenant, position, TAIL_PAGE));
     if (events.length) position = events[events.length - 1].seq;
     const remaining = deadline - ctx.clock.now();
     if (events.length || remaining <= 0 || signal?.aborted) {
-      return { items: events.map(toEnvelope), cursor: encodeCursor("tail", position, scope) };
+      return { items: events.map(toEnvelope), cursor: cursors.encode("tail", position, scope) };
     }
     await ctx.clock.sleep(Math.min(POLL_MS, remaining));
   }

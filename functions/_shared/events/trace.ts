@@ -13,6 +13,7 @@ import { deliveriesForEvents, type DeliverySummary } from "../delivery/trace.ts"
 import { type EntityRef, entityTimeline, type Page } from "./queries.ts";
 import { type EventEnvelope, toEnvelope } from "./envelope.ts";
 import { isUnavailable } from "../db.ts";
+import { cursorCodec } from "./cursor.ts";
 
 export type TraceItem = EventEnvelope & { deliveries: DeliverySummary[] };
 export interface Trace extends Page<TraceItem> {
@@ -83,7 +84,7 @@ async function loadTrace(
   limit: number,
   cursor?: string,
 ): Promise<Trace> {
-  const page = await entityTimeline(ctx.sql, e, limit, cursor);
+  const page = await entityTimeline(ctx.sql, cursorCodec(ctx.config, ctx.clock), e, limit, cursor);
   const deliveries = page.items.length
     ? await deliveriesForEvents(ctx.sql, e.tenant, page.items.map((i) => i.id))
     : new Map<string, DeliverySummary[]>();

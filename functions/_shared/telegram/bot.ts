@@ -2,6 +2,7 @@
  * The bot: grammY pointed at `TELEGRAM_API_ROOT`, with the linking commands. Webhook mode only;
  * `functions/telegram` hands it the updates.
  */
+import { z } from "zod";
 import { Api, Bot, type Context } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { AppContext } from "../context.ts";
@@ -9,6 +10,46 @@ import type { Config } from "../config.ts";
 import { type ChatInfo, redeemLinkCode, tenantsOfChat, unlinkChat } from "./linking.ts";
 import { subscriptionsOfTenants } from "./status.ts";
 import { replies, replyLanguage } from "./replies.ts";
+
+const text = (max: number) => z.string().max(max);
+const telegramId = z.number().int().refine(Number.isSafeInteger, "must be a safe integer");
+const user = z.looseObject({
+  id: telegramId,
+  is_bot: z.boolean(),
+  first_name: text(256),
+  username: text(64).optional(),
+  language_code: text(35).optional(),
+});
+const message = z.looseObject({
+  message_id: telegramId,
+  date: telegramId,
+  chat: z.looseObject({
+    id: telegramId,
+    type: z.enum(["private", "group", "supergroup", "channel"]),
+    title: text(256).optional(),
+    username: text(64).optional(),
+    first_name: text(256).optional(),
+  }),
+  from: user.optional(),
+  text: text(4096).optional(),
+  entities: z.array(
+    z.looseObject({
+      type: text(64),
+      offset: z.number().int().min(0),
+      length: z.number().int().min(0),
+    }),
+  ).max(200).optional(),
+});
+
+/**
+ * The parts of an update the bot reads, as the Bot API documents them; other fields pass. An
+ * update that does not match is answered 200 and ignored (a 4xx or 5xx would be redelivered).
+ */
+export const telegramUpdateSchema = z.looseObject({
+  update_id: z.number().int().min(0).refine(Number.isSafeInteger, "must be a safe integer"),
+  message: message.optional(),
+  edited_message: message.optional(),
+});
 
 /** A Bot API client for sending; no getMe needed. */
 export function createApi(config: Config): Api {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
 import { isUnavailable } from "../../_shared/db.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { listTenants } from "../../_shared/tenants.ts";
 import { dashboardOverview } from "../../_shared/metrics/overview.ts";
 import { openDeadLetters } from "../../_shared/metrics/queries.ts";
@@ -23,14 +23,13 @@ export const dashboardFiles = [
   "explore.js",
 ];
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "must be a tenant slug");
 const overviewQuery = z.object({
-  tenant: slug.optional(),
+  tenant: slugSchema.optional(),
   hours: z.coerce.number().int().min(1).max(24 * 14).default(24),
 });
-const tenantQuery = z.object({ tenant: slug.optional() }).strict();
+const tenantQuery = z.object({ tenant: slugSchema.optional() }).strict();
 const deadLetterQuery = z.object({
-  tenant: slug.optional(),
+  tenant: slugSchema.optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 

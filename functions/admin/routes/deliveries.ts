@@ -3,12 +3,12 @@ import { z } from "zod";
 import type { Context as HonoContext, Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { idSchema, labelSchema, parseOrThrow, slugSchema } from "../../_shared/validation.ts";
+import { cursorCodec } from "../../_shared/events/cursor.ts";
 import { getTenant } from "../../_shared/tenants.ts";
 import {
   endpointInputSchema,
   endpointUpdateSchema,
-  tenantSlugSchema,
 } from "../../_shared/delivery/endpoint-schema.ts";
 import {
   createEndpoint,
@@ -37,12 +37,12 @@ import {
 
 const MAX_BODY = 256 * 1024;
 /** Why an endpoint is disabled or deleted; optional. */
-export const reasonSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() })
-  .strict();
+export const reasonSchema = z.object({ reason: labelSchema(500).optional() }).strict();
 export const rotateSchema = z.object({
   overlapSeconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
 }).strict();
-export const idSchema = z.string().regex(/^[\w-]{1,100}$/, "must be an id");
+// The portal's routes take ids from here too.
+export { idSchema };
 
 /** Actions whose body is optional: no body reads as `{}`. */
 export async function optionalJson(c: HonoContext): Promise<unknown> {
@@ -59,7 +59,7 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
   });
   app.get("/endpoints", async (c) => {
     const tenant = c.req.query("tenant")
-      ? parseOrThrow(tenantSlugSchema, c.req.query("tenant"), "tenant")
+      ? parseOrThrow(slugSchema, c.req.query("tenant"), "tenant")
       : undefined;
     if (tenant) await getTenant(ctx.sql, tenant);
     return c.json({ items: await listEndpoints(ctx.sql, tenant) });
@@ -87,7 +87,7 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/deliveries", async (c) => {
     const f = parseOrThrow(deliveryFiltersSchema, c.req.query(), "filters");
     if (f.tenant) await getTenant(ctx.sql, f.tenant);
-    return c.json(await listDeliveries(ctx.sql, f));
+    return c.json(await listDeliveries(ctx.sql, cursorCodec(ctx.config, ctx.clock), f));
   });
   app.get("/deliveries/:id", async (c) => c.json(await getDelivery(ctx.sql, id(c))));
 
@@ -103,6 +103,6 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
   });
   app.post("/replay", async (c) => {
     const body = parseOrThrow(historyReplaySchema, await readJson(c, MAX_BODY), "replay");
-    return c.json(await replayHistory(ctx.sql, body));
+    return c.json(await replayHistory(ctx.sql, cursorCodec(ctx.config, ctx.clock), body));
   });
 }

@@ -5,19 +5,20 @@ import type { AppContext } from "../../_shared/context.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { getTenant } from "../../_shared/tenants.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { identifierSchema, parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { definitionOr404, readDto } from "../../_shared/dtos/reads.ts";
 import { rebuild } from "../../_shared/dtos/rebuild.ts";
 import { listConciliations } from "../../_shared/dtos/conciliation-queue.ts";
 
-const tenantQuery = z.object({ tenant: z.string().min(1) });
+const tenantQuery = z.object({ tenant: slugSchema });
+const dtoParams = z.object({ type: identifierSchema(100), key: identifierSchema(200) });
 const rebuildBody = z.object({
-  tenant: z.string().min(1),
-  key: z.string().min(1).max(200).optional(),
+  tenant: slugSchema,
+  key: identifierSchema(200).optional(),
   cursor: z.string().min(1).max(1000).optional(),
 });
 const conciliationsQuery = z.object({
-  tenant: z.string().min(1).optional(),
+  tenant: slugSchema.optional(),
   status: z.enum(["pending", "resolved", "exhausted"]).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
@@ -25,9 +26,9 @@ const conciliationsQuery = z.object({
 export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/dto/:type/:key", async (c) => {
     const { tenant } = parseOrThrow(tenantQuery, c.req.query(), "query");
-    const def = definitionOr404(ctx.dtos, c.req.param("type"));
+    const { type, key } = parseOrThrow(dtoParams, c.req.param(), "DTO");
+    const def = definitionOr404(ctx.dtos, type);
     await getTenant(ctx.sql, tenant);
-    const key = c.req.param("key");
     const read = await readDto(ctx, def, tenant, key);
     if (!read) throw new AppError("not_found", `no ${def.name} ${key} in tenant ${tenant}`);
     c.header("X-Switchyard-Source", read.source);
@@ -36,7 +37,10 @@ export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
 
   app.post("/dto/:type/rebuild", async (c) => {
     const body = parseOrThrow(rebuildBody, await readJson(c, 64 * 1024), "body");
-    const def = definitionOr404(ctx.dtos, c.req.param("type"));
+    const def = definitionOr404(
+      ctx.dtos,
+      parseOrThrow(identifierSchema(100), c.req.param("type"), "type"),
+    );
     await getTenant(ctx.sql, body.tenant);
     return c.json(await rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }));
   });

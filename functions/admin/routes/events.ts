@@ -4,7 +4,7 @@ import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
 import { isUnavailable } from "../../_shared/db.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import {
   entityParamsSchema,
   listEvents,
@@ -14,7 +14,7 @@ import {
 import { getTrace } from "../../_shared/events/trace.ts";
 import { toEnvelope } from "../../_shared/events/envelope.ts";
 import { MAX_TAIL_WAIT_MS, tailEvents } from "../../_shared/events/tail.ts";
-import { slugSchema } from "./tenants.ts";
+import { cursorCodec } from "../../_shared/events/cursor.ts";
 
 const adminListSchema = listFiltersSchema.safeExtend({ tenant: slugSchema.optional() });
 const tailSchema = z.object({
@@ -28,7 +28,7 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/events", async (c) => {
     const { tenant, ...filters } = parseOrThrow(adminListSchema, c.req.query(), "query");
     const page = await ctx.breakers.db.run(
-      () => listEvents(ctx.sql, tenant ?? null, filters),
+      () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), tenant ?? null, filters),
       isUnavailable,
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });

@@ -9,7 +9,7 @@ import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { isUnavailable } from "../../_shared/db.ts";
-import { parseOrThrow, printableSchema } from "../../_shared/validation.ts";
+import { identifierSchema, parseOrThrow } from "../../_shared/validation.ts";
 import {
   createPortalLink,
   DEFAULT_LINK_TTL_S,
@@ -50,6 +50,7 @@ import { getTrace } from "../../_shared/events/trace.ts";
 import { endpointStats } from "../../_shared/portal/endpoint-health.ts";
 import { serveStatic } from "../static.ts";
 import { idSchema, optionalJson, reasonSchema, rotateSchema } from "./deliveries.ts";
+import { cursorCodec } from "../../_shared/events/cursor.ts";
 
 type PortalEnv = { Variables: Env["Variables"] & { portal: PortalSession } };
 
@@ -60,7 +61,7 @@ const newLinkSchema = z.object({
   tenant: tenantSlugSchema,
   expiresInSeconds: z.number().int().min(60).max(MAX_LINK_TTL_S).default(DEFAULT_LINK_TTL_S),
   readOnly: z.boolean().default(false),
-  note: printableSchema(200).optional(),
+  note: identifierSchema(200).optional(),
 }).strict();
 const linksQuerySchema = z.object({ tenant: tenantSlugSchema }).strict();
 const exchangeSchema = z.object({ token: z.string().min(1).max(200) }).strict();
@@ -173,7 +174,9 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
 
   api.get("/events", async (c) => {
     const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
-    const page = await db(() => listEvents(ctx.sql, c.get("tenant"), filters));
+    const page = await db(() =>
+      listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), c.get("tenant"), filters)
+    );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });
   api.get("/trace/:entityType/:entityId", async (c) => {

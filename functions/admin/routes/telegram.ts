@@ -4,11 +4,11 @@ import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { getTenant } from "../../_shared/tenants.ts";
 import { issueLinkCode, listChats } from "../../_shared/telegram/linking.ts";
 import { createApi } from "../../_shared/telegram/bot.ts";
-import { MAX_ADMIN_BODY, slugSchema } from "./tenants.ts";
+import { MAX_ADMIN_BODY } from "./tenants.ts";
 
 const linkBody = z.object({ tenant: slugSchema }).strict();
 const webhookBody = z.object({

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { idSchema, labelSchema, parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import {
   createApiKey,
   createTenant,
@@ -14,14 +14,8 @@ import {
   revokeApiKey,
 } from "../../_shared/tenants.ts";
 
-export const slugSchema = z.string().regex(
-  /^[a-z0-9][a-z0-9-]{1,62}$/,
-  "must be 2-63 of a-z, 0-9 and -, starting with a letter or digit",
-);
-const newTenant = z.object({ slug: slugSchema, name: z.string().trim().min(1).max(200).optional() })
-  .strict();
-const newKey = z.object({ tenant: slugSchema, name: z.string().trim().min(1).max(100).optional() })
-  .strict();
+const newTenant = z.object({ slug: slugSchema, name: labelSchema(200).optional() }).strict();
+const newKey = z.object({ tenant: slugSchema, name: labelSchema(100).optional() }).strict();
 export const MAX_ADMIN_BODY = 256 * 1024;
 
 export function registerTenantRoutes(app: Hono<Env>, ctx: AppContext) {
@@ -54,5 +48,9 @@ export function registerTenantRoutes(app: Hono<Env>, ctx: AppContext) {
     await getTenant(ctx.sql, tenant);
     return c.json({ items: await listApiKeys(ctx.sql, tenant) });
   });
-  app.post("/keys/:id/revoke", async (c) => c.json(await revokeApiKey(ctx.sql, c.req.param("id"))));
+  app.post(
+    "/keys/:id/revoke",
+    async (c) =>
+      c.json(await revokeApiKey(ctx.sql, parseOrThrow(idSchema, c.req.param("id"), "key id"))),
+  );
 }

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { isUnavailable } from "../../_shared/db.ts";
-import { parseOrThrow } from "../../_shared/validation.ts";
+import { parseExactJson, parseOrThrow } from "../../_shared/validation.ts";
 import { appendEvents } from "../../_shared/events/append.ts";
 import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts";
 import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest_limits.ts";
@@ -15,6 +15,7 @@ import {
 } from "../../_shared/events/queries.ts";
 import { toEnvelope } from "../../_shared/events/envelope.ts";
 import { getTrace } from "../../_shared/events/trace.ts";
+import { cursorCodec } from "../../_shared/events/cursor.ts";
 
 export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.post("/events", async (c) => {
@@ -23,7 +24,7 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
     const ipCheck = ipLimit(ctx, c);
     ipCheck.catch(() => {});
     const events = parseIngestBody(
-      await readJson(c, MAX_INGEST_BODY),
+      await readJson(c, MAX_INGEST_BODY, parseExactJson),
       tenant,
       c.get("correlationId"),
     );
@@ -35,7 +36,7 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/events", async (c) => {
     const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
     const page = await ctx.breakers.db.run(
-      () => listEvents(ctx.sql, c.get("tenant"), filters),
+      () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), c.get("tenant"), filters),
       isUnavailable,
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
