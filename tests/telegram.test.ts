@@ -15,7 +15,7 @@ async function setup() {
         "content-type": "application/json",
         ...(secret === null ? {} : { "x-telegram-bot-api-secret-token": secret }),
       },
-      body: JSON.stringify(update),
+      body: typeof update === "string" ? update : JSON.stringify(update),
     }).then(async (r) => ({ status: r.status, text: await r.text() }));
   const link = async () =>
     (await admin("POST", "/telegram/link", { tenant: slug })).json as {
@@ -133,6 +133,40 @@ botTest(
     await t.post(textUpdate(5005, "/stop"));
     assert.match(t.lastReply(5005), /Unlinked/);
     assert.deepEqual((await t.chats()).map((c) => [c.chatId, c.status]), [["5005", "unlinked"]]);
+  },
+);
+
+botTest(
+  "an update the bot cannot use is answered 200 and ignored, so Telegram does not redeliver it",
+  async (t) => {
+    const { code } = await t.link();
+    const good = textUpdate(6006, `/start ${code}`);
+    const before = t.fake.calls.length;
+    for (
+      const update of [
+        { update_id: 1, message: { text: `/start ${code}` } },
+        { update_id: "one" },
+        {},
+        { ...good, message: { ...good.message, chat: { ...good.message.chat, id: "6006" } } },
+        { ...good, message: { ...good.message, chat: { ...good.message.chat, type: "nope" } } },
+        {
+          ...good,
+          message: { ...good.message, chat: { ...good.message.chat, first_name: "\ud800" } },
+        },
+        { ...good, message: { ...good.message, text: `/start ${code}\u0000` } },
+        { ...good, message: { ...good.message, entities: [{ type: "bot_command", offset: -1 }] } },
+      ]
+    ) {
+      const res = await t.post(update);
+      assert.equal(res.status, 200, `${JSON.stringify(update)}: ${res.text}`);
+      assert.equal(JSON.parse(res.text).ignored, true);
+    }
+    assert.equal((await t.post("not json at all")).status, 400);
+    assert.deepEqual(await t.chats(), [], "no chat was linked");
+    assert.equal(t.fake.calls.length, before, "no Bot API call was made");
+    // The code was not spent: the well-formed update still links.
+    assert.equal((await t.post(good)).status, 200);
+    assert.deepEqual((await t.chats()).map((c) => c.chatId), ["6006"]);
   },
 );
 

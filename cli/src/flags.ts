@@ -3,13 +3,13 @@ import { readFileSync } from "node:fs";
 import { Args, Flags } from "@oclif/core";
 import { UsageError } from "./errors.ts";
 import { patternSchema } from "../../functions/_shared/events/patterns.ts";
+import { SLUG_PATTERN } from "../../functions/_shared/validation.ts";
 
-const SLUG = /^[a-z0-9][a-z0-9-]{1,62}$/;
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 export function slug(value: string, what = "tenant"): string {
-  if (!SLUG.test(value)) {
+  if (!SLUG_PATTERN.test(value)) {
     throw new UsageError(
       `${what} "${value}" is not a slug: 2-63 of a-z, 0-9 and -, starting with a letter or digit`,
     );

@@ -1,6 +1,8 @@
 /**
  * The SSRF guard. `classifyAddress` is the pure decision on one IP address; `checkTarget` applies
- * it to a URL, after DNS resolution for names, at registration and again before each send.
+ * it to a URL, after DNS resolution for names, at registration and again before each send, and
+ * names the address that passed: `outbound.ts` connects to exactly that one, never resolving again
+ * (a name that rebinds between the check and the connection cannot reach a private address).
  */
 export type AddressClass =
   | "public"
@@ -107,11 +109,15 @@ export function classifyAddress(ip: string): AddressClass {
 
 export type Resolver = (host: string) => Promise<string[]>;
 
+/** A lookup slower than this counts as a failure to resolve. */
+const DNS_TIMEOUT_MS = 5_000;
+
 /** A and AAAA records through Deno.resolveDns; a name that resolves to nothing is an error. */
 export const dnsResolver: Resolver = async (host) => {
+  const signal = AbortSignal.timeout(DNS_TIMEOUT_MS);
   const results = await Promise.allSettled([
-    Deno.resolveDns(host, "A"),
-    Deno.resolveDns(host, "AAAA"),
+    Deno.resolveDns(host, "A", { signal }),
+    Deno.resolveDns(host, "AAAA", { signal }),
   ]);
   const addresses = results.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
   if (addresses.length === 0) throw new Error(`${host} does not resolve`);
@@ -121,13 +127,20 @@ export const dnsResolver: Resolver = async (host) => {
 export interface TargetCheck {
   ok: boolean;
   reason?: string;
+  /** The checked address to connect to; absent when the override lets any target through. */
+  address?: string;
+}
+
+export interface TargetCheckOptions {
+  allowPrivate: boolean;
+  /** Default: `dnsResolver`. */
+  resolve?: Resolver;
+  /** Default: `classifyAddress`; tests pass another to send to loopback as if it were public. */
+  classify?: (ip: string) => AddressClass;
 }
 
 /** Refuses non-http(s) URLs, and hosts that are or resolve to anything but public addresses. */
-export async function checkTarget(
-  url: string,
-  opts: { allowPrivate: boolean; resolve?: Resolver },
-): Promise<TargetCheck> {
+export async function checkTarget(url: string, opts: TargetCheckOptions): Promise<TargetCheck> {
   let u: URL;
   try {
     u = new URL(url);
@@ -152,8 +165,9 @@ export async function checkTarget(
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
+  const classify = opts.classify ?? classifyAddress;
   for (const a of addresses) {
-    const cls = classifyAddress(a);
+    const cls = classify(a);
     if (cls !== "public") {
       return {
         ok: false,
@@ -161,5 +175,5 @@ export async function checkTarget(
       };
     }
   }
-  return { ok: true };
+  return { ok: true, address: addresses[0] };
 }
