@@ -207,7 +207,11 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
     },
     {
       name: "POST /admin/keys",
-      gen: post("admin", at("/keys"), bodyText(objectOf(["tenant", "name"]))),
+      gen: post(
+        "admin",
+        at("/keys"),
+        bodyText(objectOf(["tenant", "name"]).map((o) => ({ tenant: slug, ...o }))),
+      ),
     },
     { name: "GET /admin/keys", gen: get("admin", withQuery("/keys", ["tenant"])) },
     {
@@ -266,7 +270,9 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
       gen: post(
         "admin",
         at("/dlq/replay"),
-        bodyText(objectOf(["ids", "all", "tenant", "endpoint"])),
+        bodyText(
+          objectOf(["ids", "all", "tenant", "endpoint"]).map((o) => ({ tenant: slug, ...o })),
+        ),
       ),
     },
     {
@@ -302,7 +308,7 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
       gen: post(
         "admin",
         withSegments(["/dto", fc.oneof(at("customer_position"), segment), "rebuild"]),
-        bodyText(objectOf(["tenant", "key", "cursor"])),
+        bodyText(objectOf(["tenant", "key", "cursor"]).map((o) => ({ tenant: slug, ...o }))),
       ),
     },
     {
@@ -311,7 +317,11 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
     },
     {
       name: "POST /admin/telegram/link",
-      gen: post("admin", at("/telegram/link"), bodyText(objectOf(["tenant"]))),
+      gen: post(
+        "admin",
+        at("/telegram/link"),
+        bodyText(objectOf(["tenant"]).map((o) => ({ tenant: slug, ...o }))),
+      ),
     },
     {
       name: "GET /admin/telegram/chats",

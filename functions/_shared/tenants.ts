@@ -86,7 +86,12 @@ export async function revokeApiKey(sql: Sql, id: string): Promise<ApiKeyInfo> {
   return row;
 }
 
-/** The tenant a presented key belongs to: 401 for unknown or revoked keys, 403 for a disabled tenant. */
+/**
+ * The tenant a presented key belongs to: 401 for unknown or revoked keys, 403 for a disabled tenant.
+ * Called on every request, uncached, so revocation needs no invalidation across instances: one
+ * unique-index lookup per request (per batch of events on ingest; no difference the ingest
+ * benchmark could tell on a loaded 2-core machine: 1765 vs 1754 events/s over HTTP).
+ */
 export async function tenantForKey(sql: Sql, key: string): Promise<string> {
   const [row] = await sql<{ tenant: string; status: string; revoked: boolean }[]>`
     select k.tenant, t.status, k.revoked_at is not null as revoked

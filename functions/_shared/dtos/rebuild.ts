@@ -1,4 +1,5 @@
 /** Rebuilds DTOs from their source query: one key, or every key of a type a batch per call. */
+import { identifierProblem } from "../validation.ts";
 import type { AppContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { materialize } from "./conciliator.ts";
@@ -23,9 +24,12 @@ const encodeCursor = (key: string) =>
 function decodeCursor(cursor: string): string {
   try {
     const bin = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    return new TextDecoder("utf-8", { fatal: true }).decode(
+    const key = new TextDecoder("utf-8", { fatal: true }).decode(
       Uint8Array.from(bin, (c) => c.charCodeAt(0)),
     );
+    // A key with NUL (or other control characters) was never a DTO key and would not reach SQL.
+    if (identifierProblem(key, 1000)) throw new Error("not a key");
+    return key;
   } catch {
     throw new AppError("validation_failed", "invalid cursor", [{
       path: "cursor",

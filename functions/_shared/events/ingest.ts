@@ -8,6 +8,7 @@ import {
   entityTypeSchema,
   identifierProblem,
   identifierSchema,
+  INT4_MAX,
   issuesToDetails,
   jsonProblem,
   timestampSchema,
@@ -15,6 +16,8 @@ import {
 import { entityTypePattern, eventTypePattern, eventTypeSchema } from "./envelope.ts";
 import type { NewEvent } from "./append.ts";
 
+/** The version after it must still fit the `integer` column. */
+const MAX_EXPECTED_VERSION = INT4_MAX - 1;
 export const MAX_INGEST_BODY = 1024 * 1024;
 export const MAX_INGEST_EVENTS = 1_000;
 /** Nesting deeper than this in `data`/`metadata` is refused: it is never meant and costs to walk. */
@@ -34,7 +37,7 @@ export const incomingEventSchema = z.object({
   }).strict(),
   timestamp: timestampSchema.optional(),
   dedupKey: identifierSchema(200).optional(),
-  expectedVersion: z.number().int().min(0).max(2_147_483_646).optional(),
+  expectedVersion: z.number().int().min(0).max(MAX_EXPECTED_VERSION).optional(),
   data: jsonObject.optional(),
   metadata: jsonObject.optional(),
 }).strict();
@@ -82,7 +85,7 @@ function fastParse(v: unknown): IncomingEvent | null {
   if (
     expectedVersion !== undefined &&
     !(Number.isInteger(expectedVersion) && (expectedVersion as number) >= 0 &&
-      (expectedVersion as number) <= 2_147_483_646)
+      (expectedVersion as number) <= MAX_EXPECTED_VERSION)
   ) return null;
   if (data !== undefined && (!isObject(data) || jsonProblem(data, MAX_DEPTH))) return null;
   if (metadata !== undefined && (!isObject(metadata) || jsonProblem(metadata, MAX_DEPTH))) {

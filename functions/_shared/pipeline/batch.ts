@@ -1,17 +1,24 @@
 /** The relay → pipeline hand-over body: `{events: LoggedEvent[]}`, validated at the pipeline's edge. */
 import { z } from "zod";
-import { entityTypePattern, eventTypeSchema, type LoggedEvent } from "../events/envelope.ts";
+import { eventTypeSchema, type LoggedEvent } from "../events/envelope.ts";
+import {
+  entityTypeSchema,
+  identifierSchema,
+  int4Schema,
+  seqSchema,
+  slugSchema,
+} from "../validation.ts";
 
 const isoTimestamp = z.string().datetime({ offset: true });
 
 export const loggedEventSchema = z.object({
-  seq: z.number().int().positive(),
+  seq: seqSchema.min(1),
   id: z.string().min(1).max(200),
   type: eventTypeSchema,
   timestamp: isoTimestamp,
-  tenant: z.string().min(1).max(63),
-  entity: z.object({ type: z.string().regex(entityTypePattern), id: z.string().min(1).max(200) }),
-  version: z.number().int().positive(),
+  tenant: slugSchema,
+  entity: z.object({ type: entityTypeSchema, id: identifierSchema(200) }),
+  version: int4Schema.min(1),
   recordedAt: isoTimestamp,
   dedupKey: z.string().nullable(),
   correlationId: z.string().nullable(),
