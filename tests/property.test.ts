@@ -369,6 +369,11 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
         )),
       ),
     },
+    // pipeline: the scheduler's wake-ups take no body, so any body must be harmless
+    {
+      name: "POST /pipeline/deliver|conciliate",
+      gen: post("pipeline", fc.constantFrom("/deliver", "/conciliate"), bodyText(anyValue)),
+    },
     // pipeline: hand-over batches
     {
       name: "POST /pipeline/batch",

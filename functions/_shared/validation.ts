@@ -27,7 +27,7 @@ export const identifierSchema = (max = 200) =>
 /** Free text a person wrote (names, reasons): like an identifier but trimmed first. */
 export const labelSchema = (max = 200) => z.string().trim().pipe(identifierSchema(max));
 
-/** The tenant slug, as the `tenants.slug` check constraint has it (cli/src/flags.ts is tested against it). */
+/** The tenant slug, as `tenants.slug`'s check constraint has it; the CLI imports it too. */
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
 export const slugSchema = z.string().regex(
   SLUG_PATTERN,
