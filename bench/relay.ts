@@ -158,6 +158,6 @@ await report("relay", rows, {
   seconds: SECONDS,
   perCommit: PER_COMMIT,
   batchSize: 500,
-  batchWaitMs: 50,
+  batchWaitMs: 0,
 });
 Deno.exit(0);
