@@ -41,3 +41,8 @@ const loadOptions = commands
   }
   : root;
 await execute({ args, loadOptions });
+// Node's fetch keeps idle keep-alive sockets open for seconds after the last answer, and the
+// process would wait for them: once what was written is flushed, exit.
+await new Promise((resolve) => process.stdout.write("", resolve));
+await new Promise((resolve) => process.stderr.write("", resolve));
+process.exit();
