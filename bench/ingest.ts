@@ -12,6 +12,7 @@ import { startBridge } from "../local/bridge.ts";
 import { spawn } from "../local/process.ts";
 import { createSql } from "../functions/_shared/db.ts";
 import { seedTenant } from "../tests/harness.ts";
+import { orderBatches } from "./lib/events.ts";
 
 const arg = (name: string, fallback: number) =>
   Number(Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -33,20 +34,7 @@ const dbUrl = env("SWITCHYARD_TEST_PG_URL").replace(/\/postgres$/, `/${dbName}`)
 const sql = createSql(dbUrl, { max: CLIENTS + 2 });
 const { slug: tenant, key } = await seedTenant(sql, "bench");
 
-function randomEvents(): Record<string, unknown>[] {
-  return Array.from({ length: BATCH }, (_, i) => ({
-    type: i % 3 === 0 ? "order.confirmed" : "order.updated",
-    entity: { type: "order", id: `o-${Math.floor(Math.random() * ENTITIES)}` },
-    data: {
-      total: Math.round(Math.random() * 100_000) / 100,
-      currency: "EUR",
-      lines: [{ sku: "sku-1", qty: 2 }],
-      note: "x".repeat(80),
-    },
-    metadata: { source: "bench" },
-  }));
-}
-const batches = Array.from({ length: 64 }, randomEvents);
+const batches: Record<string, unknown>[][] = orderBatches({ size: BATCH, entities: ENTITIES });
 
 /** Runs `CLIENTS` loops of `send` for SECONDS; returns events/s and per-batch latencies. */
 async function drive(send: (batch: number) => Promise<number>) {

@@ -20,6 +20,7 @@ import { benchSeconds, type Figure, report, summarize } from "./stats.ts";
 import { startUserStack } from "./lib/user_stack.ts";
 import { cpuPercent, descendants, processName, sampleCpu } from "./lib/procs.ts";
 import { load, onPath } from "./lib/load.ts";
+import { orderBatches } from "./lib/events.ts";
 import { RespPool } from "../local/resp.ts";
 import { seedBank } from "../tests/dto_fixtures.ts";
 import { createSql } from "../functions/_shared/db.ts";
@@ -72,18 +73,7 @@ try {
   if (!created.ok) throw new Error(`endpoint not created: ${await created.text()}`);
 
   // The same 64 batches for every phase; entities spread so concurrent batches rarely share one.
-  const batches = Array.from({ length: 64 }, () =>
-    Array.from({ length: BATCH }, (_, i) => ({
-      type: i === 0 ? "order.confirmed" : "order.updated",
-      entity: { type: "order", id: `o-${Math.floor(Math.random() * 50_000)}` },
-      data: {
-        total: Math.round(Math.random() * 100_000) / 100,
-        currency: "EUR",
-        lines: [{ sku: "sku-1", qty: 2 }],
-        note: "x".repeat(80),
-      },
-      metadata: { source: "bench" },
-    })));
+  const batches = orderBatches({ size: BATCH, entities: 50_000, confirmedEvery: BATCH });
 
   // 1. Ceiling: a raw multi-row INSERT of the same rows into an event-shaped table, same batches
   // and concurrency, same durable Postgres, with the stack running beside it.

@@ -37,18 +37,17 @@ export function onPath(tool: string): boolean {
 }
 
 const LUA = `
-local bodies = {}
-local f = io.open(os.getenv("BENCH_BODIES"), "r")
-if f then
-  for line in f:lines() do bodies[#bodies + 1] = line end
-  f:close()
+local function lines(path)
+  local out = {}
+  local f = path and io.open(path, "r")
+  if f then
+    for line in f:lines() do out[#out + 1] = line end
+    f:close()
+  end
+  return out
 end
-local paths = {}
-local p = io.open(os.getenv("BENCH_PATHS"), "r")
-if p then
-  for line in p:lines() do paths[#paths + 1] = line end
-  p:close()
-end
+local bodies = lines(os.getenv("BENCH_BODIES"))
+local paths = lines(os.getenv("BENCH_PATHS"))
 local counter = 0
 function setup(thread)
   counter = counter + 1

@@ -1,32 +1,13 @@
 /** Processes under a pid, named by what they run, and their CPU time from /proc/<pid>/stat. */
+export { descendants } from "../../local/process.ts";
 
-/** Every descendant of `pid`, from /proc (children before grandchildren). */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    const stat = readStat(Number(e.name));
-    if (!stat) continue;
-    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), Number(e.name)]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      all.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return all;
-}
-
-function readStat(pid: number): { ppid: number; ticks: number } | null {
+function readStat(pid: number): { ticks: number } | null {
   try {
     const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
     // The command name (field 2) may hold spaces and parentheses: split after its last ")".
     const rest = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    // Fields 4 (ppid), 14 (utime) and 15 (stime), counted from 1 over the whole line.
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+    // Fields 14 (utime) and 15 (stime), counted from 1 over the whole line.
+    return { ticks: Number(rest[11]) + Number(rest[12]) };
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@
  */
 import { freePort } from "../../local/ports.ts";
 import { readEnvFile } from "../../local/envfile.ts";
-import { descendants } from "./procs.ts";
+import { descendants } from "../../local/process.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
