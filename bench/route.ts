@@ -6,7 +6,6 @@
  * afresh); the two setups alternate, round by round, for BENCH_SECONDS (10) each.
  */
 import { testDatabase } from "../tests/harness.ts";
-import type { Sql } from "../functions/_shared/db.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
 import {
@@ -75,7 +74,7 @@ try {
       const batch = setup.batches[round % setup.batches.length];
       await db.sql.begin(async (tx) => {
         const t = performance.now();
-        routed[i] = await routeEvents(tx as unknown as Sql, batch);
+        routed[i] = await routeEvents(tx, batch);
         // Warm-up rounds do not count.
         if (round >= 2) perEvent[i].push((performance.now() - t) * 1000 / batch.length);
         throw new Rollback();

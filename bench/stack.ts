@@ -24,6 +24,7 @@ import { orderBatches } from "./lib/events.ts";
 import { RespPool } from "../local/resp.ts";
 import { seedBank } from "../tests/dto_fixtures.ts";
 import { createSql } from "../functions/_shared/db.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const SECONDS = benchSeconds(60);
 const PHASE = Math.min(10, SECONDS);
@@ -33,14 +34,15 @@ const READERS = 16;
 const STEADY_RATE = 500;
 const CUSTOMERS = 1_000;
 const root = new URL("..", import.meta.url).pathname;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const epochNow = () => performance.timeOrigin + performance.now();
 
 const rows: Record<string, string | number>[] = [];
 const figures: Figure[] = [];
 const extra: Record<string, unknown> = { seconds: SECONDS, phaseSeconds: PHASE };
 
-const stack = await startUserStack();
+// The bank example brings the DTO types (and their tables) the read phase uses.
+const stack = await startUserStack({}, ["--example", "bank"]);
 const { env } = stack;
 const sql = createSql(env.DATABASE_URL, { max: CLIENTS + 2 });
 const tenant = env.SWITCHYARD_DEMO_TENANT;
@@ -383,6 +385,13 @@ try {
   // 6. DTO reads from the primary, then from the secondary with the bridge stopped (SIGSTOP).
   let dtoSeeded = false;
   try {
+    // The example's schema is applied once the stack is up.
+    for (let i = 0; i < 600; i++) {
+      const [{ ready }] = await sql<{ ready: boolean }[]>`
+        select to_regclass('bank.customers') is not null as ready`;
+      if (ready) break;
+      await sleep(100);
+    }
     await seedBank(sql, tenant, { customers: CUSTOMERS, accounts: 2, prefix: "bc" });
     dtoSeeded = true;
   } catch (err) {

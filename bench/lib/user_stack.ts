@@ -6,6 +6,7 @@
 import { freePort } from "../../local/ports.ts";
 import { readEnvFile } from "../../local/envfile.ts";
 import { descendants } from "../../local/process.ts";
+import { sleep } from "../../functions/_shared/clock.ts";
 
 const root = new URL("../..", import.meta.url).pathname;
 
@@ -18,7 +19,11 @@ export interface UserStack {
   stop(): Promise<void>;
 }
 
-export async function startUserStack(extraEnv: Record<string, string> = {}): Promise<UserStack> {
+/** `args` go to `npm start` (e.g. `--example bank`). */
+export async function startUserStack(
+  extraEnv: Record<string, string> = {},
+  args: string[] = [],
+): Promise<UserStack> {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-bench-stack-" });
   await Deno.chmod(stateDir, 0o755);
   const ports = new Set<number>();
@@ -46,7 +51,7 @@ export async function startUserStack(extraEnv: Record<string, string> = {}): Pro
     ...extraEnv,
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/start.ts"],
+    args: ["run", "-A", "local/start.ts", ...args],
     cwd: root,
     env,
     clearEnv: true,
@@ -99,7 +104,7 @@ export async function startUserStack(extraEnv: Record<string, string> = {}): Pro
         break;
       }
     } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   const saved = await readEnvFile(`${stateDir}/env`);
   return { env: saved, base, pid: child.pid, stop };
