@@ -42,7 +42,7 @@ const figures: Figure[] = [];
 const extra: Record<string, unknown> = { seconds: SECONDS, phaseSeconds: PHASE };
 
 // The bank example brings the DTO types (and their tables) the read phase uses.
-const stack = await startUserStack({}, ["--example", "bank"]);
+const stack = await startUserStack(["--example", "bank"]);
 const { env } = stack;
 const sql = createSql(env.DATABASE_URL, { max: CLIENTS + 2 });
 const tenant = env.SWITCHYARD_DEMO_TENANT;
