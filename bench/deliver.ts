@@ -26,14 +26,18 @@ import {
   inBackground,
   stopDeliveries,
 } from "../functions/_shared/pipeline/deliver.ts";
-import { report, summarize } from "./stats.ts";
+import { benchCount, benchSeconds, report, summarize } from "./stats.ts";
+import { startPgBoss } from "./peers/pgboss.ts";
+import { type DeliveryJob, signedPost } from "./peers/signed_post.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
 
 const ENDPOINTS = 10;
-const THROUGHPUT_EVENTS = Number(Deno.env.get("BENCH_DELIVER_EVENTS") ?? 2_000); // × 10 endpoints
+const THROUGHPUT_EVENTS = Number(
+  Deno.env.get("BENCH_DELIVER_EVENTS") ?? benchCount(2_000, 10, 200),
+); // × 10 endpoints
 const RATE = 500;
-const STEADY_SECONDS = Number(Deno.env.get("BENCH_DELIVER_SECONDS") ?? 10);
+const STEADY_SECONDS = Number(Deno.env.get("BENCH_DELIVER_SECONDS") ?? benchSeconds(10));
 
 // The receiver runs in its own process (`--receiver`), as a target system would: it counts
 // arrivals and notes when each event first arrived (epoch ms; body `id` = event id).
@@ -147,16 +151,7 @@ try {
   // 3. graphile-worker: the same two workloads, one job per delivery.
   const utils = await makeWorkerUtils({ connectionString: db.url, logger: quietLogger() });
   await utils.migrate();
-  const task = async (payload: unknown) => {
-    const p = payload as { url: string; event: unknown };
-    const res = await fetch(p.url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(p.event),
-    });
-    await res.body?.cancel();
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  };
+  const task = (payload: unknown) => signedPost(payload as DeliveryJob);
   const endpointsA = Array.from({ length: ENDPOINTS }, (_, i) => `${receiverUrl}/e${i}`);
   for (let off = 0; off < all.length; off += 200) {
     await utils.addJobs(
@@ -205,10 +200,54 @@ try {
   await runner.stop();
   await utils.release();
 
+  // 4. pg-boss (bench/peers/pgboss.ts): the same two workloads, one job per delivery.
+  const boss = await startPgBoss(db.url);
+  await boss.add(all.flatMap((e) => endpointsA.map((url) => ({ url, event: toEnvelope(e) }))));
+  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+  started = performance.now();
+  await boss.work();
+  await until(total, 600_000);
+  const pbRate = total / ((performance.now() - started) / 1000);
+  rows.push({
+    system: "pg-boss",
+    scenario: `throughput, ${ENDPOINTS} endpoints`,
+    deliveries: total,
+    seconds: total / pbRate,
+    "deliveries/s": Math.round(pbRate),
+  });
+  const pbLatency = await steady((events) =>
+    boss.add(events.map((e) => ({ url: `${receiverUrl}/steady`, event: toEnvelope(e) })))
+  );
+  rows.push({
+    system: "pg-boss",
+    scenario: `${RATE} events/s, commit→delivered`,
+    deliveries: pbLatency.n,
+    "p50 ms": pbLatency.p50,
+    "p99 ms": pbLatency.p99,
+    "max ms": pbLatency.max,
+  });
+  await boss.stop();
+
   const ratio = swRate / gwRate;
   await report("deliver", rows, {
     throughputRatio: ratio,
     targets: { deliveriesPerSecond: 3000, p99Ms: 250 },
+    figures: [
+      ...[["graphile-worker", gwRate], ["pg-boss", pbRate]].map(([peer, rate]) => ({
+        what: "deliveries/s, 10 endpoints",
+        value: Math.round(swRate),
+        unit: "deliveries/s",
+        beside: { what: peer as string, value: Math.round(rate as number) },
+        target: ">= 2×",
+        met: swRate >= 2 * (rate as number),
+      })),
+      {
+        what: `commit → delivered p99 at ${RATE} events/s`,
+        value: swLatency.p99,
+        unit: "ms",
+        beside: { what: "pg-boss p99 ms", value: pbLatency.p99 },
+      },
+    ],
   });
   console.log(`\nthroughput ratio switchyard / graphile-worker: ${ratio.toFixed(2)}×`);
   console.log(

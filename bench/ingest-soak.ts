@@ -4,7 +4,7 @@
  * beside them as in production (`--relay=0`: without), on a durable Postgres. Prints the achieved rate, request latency
  * and accepted vs stored counts; fails when any acknowledged event is missing.
  */
-import { report } from "./stats.ts";
+import { benchSeconds, report } from "./stats.ts";
 import { freePort, waitForPort } from "../local/ports.ts";
 import { startBridge } from "../local/bridge.ts";
 import { spawn } from "../local/process.ts";
@@ -14,7 +14,7 @@ import { generateLoad } from "../examples/event-ingest/load-generator.ts";
 const arg = (name: string, fallback: number) =>
   Number(Deno.args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
 const RATE = arg("rate", 5_000);
-const SECONDS = arg("seconds", 60);
+const SECONDS = benchSeconds(60);
 const CLIENTS = arg("clients", 16);
 /** `--relay=0` leaves the relay (and so the pipeline's work) out, to see what ingest alone reaches. */
 const RELAY = arg("relay", 1) !== 0;
@@ -98,6 +98,13 @@ try {
     relay: RELAY,
     dedup: DEDUP,
     loadavg: Deno.loadavg(),
+    figures: [{
+      what: `ingest soak at ${RATE} events/s, relay ${RELAY ? "on" : "off"}`,
+      value: Math.round(run.eventsPerSecond),
+      unit: "events/s",
+      target: `${RATE} sustained, nothing lost`,
+      met: run.eventsPerSecond >= RATE * 0.98 && stored === run.accepted,
+    }],
   });
   const met = run.eventsPerSecond >= RATE * 0.98;
   console.log(

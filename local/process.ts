@@ -83,3 +83,29 @@ export function asUnprivileged(
     ? ["setpriv", ["--reuid", user, "--regid", user, "--init-groups", "--", command, ...args]]
     : [command, args];
 }
+
+/** Every descendant of `pid` (children before grandchildren), from /proc: what a stack started. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    let stat: string;
+    try {
+      stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+    } catch {
+      continue; // gone meanwhile
+    }
+    // The command name (field 2) may hold spaces and parentheses: the ppid is the second field after it.
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(e.name)]);
+  }
+  const all: number[] = [];
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      all.push(c);
+      walk(c);
+    }
+  };
+  walk(pid);
+  return all;
+}

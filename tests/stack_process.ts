@@ -15,8 +15,14 @@ export interface StackProcess {
   stop(): Promise<void>;
 }
 
-/** Boots `local/start.ts` in a fresh state folder and waits for /api/health to say ok (60 s at most). */
-export async function bootStack(extraEnv: Record<string, string> = {}): Promise<StackProcess> {
+/**
+ * Boots `local/start.ts` (with `args`, e.g. `--example bank`) in a fresh state folder and waits for
+ * /api/health to say ok (`timeoutMs`, default 60 s).
+ */
+export async function bootStack(
+  extraEnv: Record<string, string> = {},
+  { args = [], timeoutMs = 60_000 }: { args?: string[]; timeoutMs?: number } = {},
+): Promise<StackProcess> {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-stack-" });
   await Deno.chmod(stateDir, 0o755);
   const port = freePort();
@@ -39,7 +45,7 @@ export async function bootStack(extraEnv: Record<string, string> = {}): Promise<
     ...extraEnv,
   });
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/start.ts"],
+    args: ["run", "-A", "local/start.ts", ...args],
     cwd: root,
     env,
     clearEnv: true,
@@ -79,7 +85,7 @@ export async function bootStack(extraEnv: Record<string, string> = {}): Promise<
     await Deno.remove(stateDir, { recursive: true }).catch(() => {});
   };
   const started = Date.now();
-  while (Date.now() - started < 60_000) {
+  while (Date.now() - started < timeoutMs) {
     try {
       const res = await fetch(`${base}/api/health`);
       const health = await res.json();
@@ -97,5 +103,5 @@ export async function bootStack(extraEnv: Record<string, string> = {}): Promise<
     await sleep(250);
   }
   await stop();
-  throw new Error(`the stack did not become healthy within 60 s:\n${output}`);
+  throw new Error(`the stack did not become healthy within ${timeoutMs / 1000} s:\n${output}`);
 }

@@ -7,28 +7,9 @@ import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
 import { waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
+import { descendants } from "../local/process.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-
-function descendants(pid: number): number[] {
-  const out = new TextDecoder().decode(
-    new Deno.Command("ps", { args: ["-e", "-o", "pid=,ppid="] }).outputSync().stdout,
-  );
-  const children = new Map<number, number[]>();
-  for (const line of out.trim().split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      all.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return all;
-}
 
 const alive = (pid: number) => {
   try {

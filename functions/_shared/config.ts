@@ -52,9 +52,12 @@ export const configSchema = z.object({
   RELAY_SLOT: z.string().regex(/^[a-z0-9_]{1,63}$/, "must be 1-63 of a-z 0-9 _").default(
     "switchyard_relay",
   ),
-  /** The relay hands over at most this many events at once, waiting at most this long to fill a batch. */
+  /**
+   * The relay hands over at most this many events at once: at once when no hand-over is in flight
+   * (after lingering RELAY_BATCH_WAIT_MS, default 0), accumulating while one is.
+   */
   RELAY_BATCH_SIZE: positiveInt(500),
-  RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(50),
+  RELAY_BATCH_WAIT_MS: z.coerce.number().int().min(0).default(0),
   /** The folder whose index.ts lists the DTO types, for the local stack and the tests (default: the repository's dtos/; deployed edge functions always import dtos/index.ts). */
   SWITCHYARD_DTO_DIR: z.string().min(1).optional(),
 

@@ -47,3 +47,66 @@ Deno.test("a transaction without events still moves the acknowledgement", () => 
   assert.equal(b.dueIn(0), 0);
   assert.deepEqual(b.take(), { events: [], ackLsn: 7n });
 });
+
+/** A clock that moves only when told: the policy is asserted in clock time, not wall time. */
+function fakeClock(start = 1_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+Deno.test("with nothing in flight a committed transaction is handed over at once", () => {
+  const clock = fakeClock();
+  const b = new Batcher(500);
+  b.add({ endLsn: 1n, events: events(10) }, clock.now());
+  assert.equal(b.dueIn(clock.now()), 0, "no wait for the batch to fill");
+  assert.equal(b.take()!.events.length, 10);
+});
+
+Deno.test("while a hand-over is in flight transactions accumulate, and go the moment it settles", () => {
+  const clock = fakeClock();
+  const b = new Batcher(500, 50);
+  b.add({ endLsn: 1n, events: events(10, 1) }, clock.now());
+  clock.advance(50);
+  b.inFlight = true;
+  assert.equal(b.take()!.events.length, 10);
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1);
+    b.add({ endLsn: BigInt(2 + i), events: events(10, 11 + 10 * i) }, clock.now());
+  }
+  clock.advance(1_000);
+  assert.equal(b.dueIn(clock.now()), Infinity, "nothing is due while one is in flight");
+  b.inFlight = false;
+  assert.equal(b.dueIn(clock.now()), 0, "due at once when it settles");
+  const next = b.take()!;
+  assert.deepEqual(next.events.map((e) => e.seq), Array.from({ length: 30 }, (_, i) => 11 + i));
+  assert.equal(next.ackLsn, 4n);
+});
+
+Deno.test("what arrived during a hand-over does not linger again after it", () => {
+  const clock = fakeClock();
+  const b = new Batcher(500, 50);
+  b.inFlight = true;
+  b.add({ endLsn: 1n, events: events(1) }, clock.now());
+  clock.advance(2);
+  b.inFlight = false;
+  assert.equal(b.dueIn(clock.now()), 0);
+});
+
+Deno.test("a full batch waits for the hand-over in flight, so commit order holds", () => {
+  const clock = fakeClock();
+  const b = new Batcher(10);
+  b.inFlight = true;
+  b.add({ endLsn: 1n, events: events(25) }, clock.now());
+  assert.equal(b.dueIn(clock.now()), Infinity);
+  b.inFlight = false;
+  assert.equal(b.take()!.events.length, 10, "backlog still goes in full batches");
+});
+
+Deno.test("an idle relay with a linger waits that long for more, then hands over", () => {
+  const clock = fakeClock();
+  const b = new Batcher(500, 5);
+  b.add({ endLsn: 1n, events: events(1) }, clock.now());
+  assert.equal(b.dueIn(clock.now()), 5);
+  clock.advance(5);
+  assert.equal(b.dueIn(clock.now()), 0);
+});

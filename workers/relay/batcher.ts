@@ -1,6 +1,8 @@
 /**
  * Committed transactions waiting to be handed over, cut into batches of at most `maxEvents`.
- * A batch carries the end LSN of the last transaction it completes: only that may be acknowledged
+ * The policy: hand over at once when nothing is in flight (after `lingerMs`, 0 by default), and
+ * accumulate while a hand-over is in flight, so latency is one round trip when quiet and batches
+ * fill by themselves under load. A batch carries the end LSN of the last transaction it completes: only that may be acknowledged
  * to the slot, so a transaction split across batches is acknowledged after its last part.
  */
 import type { LoggedEvent } from "../../functions/_shared/events/envelope.ts";
@@ -18,10 +20,13 @@ export interface Batch {
 }
 
 export class Batcher {
-  #txs: { endLsn: Lsn; events: LoggedEvent[]; taken: number; at: number }[] = [];
+  #txs: { endLsn: Lsn; events: LoggedEvent[]; taken: number; at: number; eager: boolean }[] = [];
   #size = 0;
+  /** Set by the consumer while a hand-over is out: nothing is due, arrivals join the next batch. */
+  inFlight = false;
 
-  constructor(readonly maxEvents: number, readonly maxWaitMs: number) {}
+  /** `lingerMs`: how long an idle relay waits for more transactions before handing over. */
+  constructor(readonly maxEvents: number, readonly lingerMs = 0) {}
 
   /** Events waiting (not yet taken). */
   get size(): number {
@@ -33,15 +38,21 @@ export class Batcher {
   }
 
   add(tx: CommittedTx, now: number) {
-    this.#txs.push({ ...tx, taken: 0, at: now });
+    // What waited out a hand-over has waited long enough: it goes the moment that one settles.
+    this.#txs.push({ ...tx, taken: 0, at: now, eager: this.inFlight });
     this.#size += tx.events.length;
   }
 
-  /** Milliseconds until a batch is due: 0 when full or the oldest waiting transaction has waited enough. */
+  /**
+   * Milliseconds until a batch is due. Infinity when nothing waits or a hand-over is in flight
+   * (one at a time keeps commit order); else 0 when full, when the oldest transaction is half
+   * taken or arrived during a hand-over, or when it has lingered `lingerMs`.
+   */
   dueIn(now: number): number {
-    if (this.#txs.length === 0) return Infinity;
-    if (this.#size >= this.maxEvents) return 0;
-    return Math.max(0, this.#txs[0].at + this.maxWaitMs - now);
+    if (this.#txs.length === 0 || this.inFlight) return Infinity;
+    const oldest = this.#txs[0];
+    if (this.#size >= this.maxEvents || oldest.taken > 0 || oldest.eager) return 0;
+    return Math.max(0, oldest.at + this.lingerMs - now);
   }
 
   /** Takes the next batch in commit order, or null when nothing waits. */

@@ -33,19 +33,19 @@ export class StreamConsumer {
   readonly #batcher: Batcher;
   #open: LoggedEvent[] | null = null;
   #acked: Lsn;
-  #inflight = false;
   #paused = false;
   #stopped = false;
+  #queued = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly io: ConsumerIo,
     startLsn: Lsn,
     batchSize: number,
-    batchWaitMs: number,
+    lingerMs: number,
   ) {
     this.#acked = startLsn;
-    this.#batcher = new Batcher(batchSize, batchWaitMs);
+    this.#batcher = new Batcher(batchSize, lingerMs);
   }
 
   get ackedLsn(): Lsn {
@@ -70,7 +70,7 @@ export class StreamConsumer {
         this.#schedule();
       } else if (m.kind === "keepalive") {
         // Nothing received is unacknowledged: WAL up to walEnd holds nothing for us, so let the slot move on.
-        const idle = this.#open === null && this.#batcher.empty && !this.#inflight;
+        const idle = this.#open === null && this.#batcher.empty && !this.#batcher.inFlight;
         if (idle && m.walEnd > this.#acked) {
           this.#acked = m.walEnd;
           this.#sendStatus();
@@ -95,19 +95,27 @@ export class StreamConsumer {
   }
 
   #schedule() {
-    if (this.#inflight || this.#stopped) return;
+    if (this.#batcher.inFlight || this.#stopped || this.#queued) return;
     clearTimeout(this.#timer);
     const due = this.#batcher.dueIn(this.io.now());
-    if (due === 0) void this.#pump();
-    else if (due !== Infinity) this.#timer = setTimeout(() => this.#schedule(), due);
+    if (due === 0) {
+      // A microtask, so the commits of one socket read (already being decoded) share the batch.
+      this.#queued = true;
+      queueMicrotask(() => {
+        this.#queued = false;
+        void this.#pump();
+      });
+    } else if (due !== Infinity) this.#timer = setTimeout(() => this.#schedule(), due);
   }
 
   async #pump() {
-    this.#inflight = true;
+    if (this.#batcher.inFlight || this.#stopped) return;
     try {
       while (!this.#stopped && this.#batcher.dueIn(this.io.now()) === 0) {
         const batch = this.#batcher.take()!;
+        this.#batcher.inFlight = batch.events.length > 0;
         if (batch.events.length > 0 && !(await this.io.handOver(batch.events))) return;
+        this.#batcher.inFlight = false;
         if (batch.ackLsn !== null && batch.ackLsn > this.#acked) {
           this.#acked = batch.ackLsn;
           this.#sendStatus();
@@ -121,7 +129,7 @@ export class StreamConsumer {
       this.io.onError(err as Error);
       return;
     } finally {
-      this.#inflight = false;
+      this.#batcher.inFlight = false;
     }
     this.#schedule();
   }
