@@ -34,9 +34,30 @@ export function httpUrl(value: string): string {
     throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`"${value}" must be an http or https URL`);
+    throw new UsageError(
+      `"${value}" must be an http or https URL (amqp://, nats://, mqtt:// for broker kinds)`,
+    );
   }
   return url.toString();
+}
+
+/** The schemes of the broker endpoint kinds (the server checks the rest of the URL). */
+export const BROKER_SCHEMES: Record<string, string[]> = {
+  amqp: ["amqp:", "amqps:"],
+  nats: ["nats:", "tls:"],
+  mqtt: ["mqtt:", "mqtts:"],
+};
+
+/** An endpoint's target: http(s), or a broker URL for --kind amqp, nats or mqtt. */
+export function endpointUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
+  }
+  if (Object.values(BROKER_SCHEMES).flat().includes(url.protocol)) return value;
+  return httpUrl(value);
 }
 
 export function durationMs(value: string): number {
@@ -133,6 +154,11 @@ export const patterns = Flags.custom<string[]>({
 export const url = Flags.custom<string>({
   helpValue: "<url>",
   parse: async (v) => httpUrl(v),
+});
+
+export const targetUrl = Flags.custom<string>({
+  helpValue: "<url>",
+  parse: async (v) => endpointUrl(v),
 });
 
 export function dtoType(value: string): string {
