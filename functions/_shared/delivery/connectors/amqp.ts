@@ -5,8 +5,8 @@
  */
 import amqp, { type ChannelModel, type ConfirmChannel, type Options } from "amqplib";
 import { Buffer } from "node:buffer";
-import { type BrokerLink, discardLink, withDeadline, withLink } from "./broker-pool.ts";
-import { brokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
+import { type BrokerLink, openWithin, withDeadline } from "./broker-pool.ts";
+import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import type { AmqpTarget } from "./broker-target.ts";
 
 class AmqpLink implements BrokerLink {
@@ -64,7 +64,7 @@ class AmqpLink implements BrokerLink {
   }
 }
 
-async function openLink(target: AmqpTarget, auth: ReturnType<typeof brokerAuth>, ms: number) {
+async function openLink(target: AmqpTarget, auth: BrokerAuth, ms: number) {
   const connecting = amqp.connect({
     protocol: target.tls ? "amqps" : "amqp",
     hostname: target.host,
@@ -75,72 +75,58 @@ async function openLink(target: AmqpTarget, auth: ReturnType<typeof brokerAuth>,
     // Finds a broker that vanished without closing the socket.
     heartbeat: 30,
   }, { timeout: ms, ...(target.tls ? { servername: target.host } : {}) });
-  const conn = await withDeadline(connecting, ms, "AMQP connect", () => {
-    connecting.then((c) => c.close()).catch(() => {});
-  });
-  return new AmqpLink(conn);
+  return new AmqpLink(await openWithin(connecting, ms, "AMQP connect"));
 }
 
-export const amqpConnector = brokerConnector<AmqpTarget>("amqp", ({
-  ctx,
-  delivery,
-  endpoint,
-  target,
-  message,
-  key,
-}) => {
-  const ms = endpoint.timeoutMs;
-  const routingKey = renderAddress(target.routingKey, message);
-  if (new TextEncoder().encode(routingKey).length > 255) {
-    throw new BrokerTargetError("routing key is longer than 255 bytes");
-  }
-  return withLink(
-    ctx,
-    key,
-    target,
-    () => openLink(target, brokerAuth(endpoint), ms),
-    async (link) => {
-      const ch = await link.channel(ms);
-      const { "content-type": contentType, ...headers } = message.headers;
-      const options: Options.Publish = {
-        persistent: true,
-        mandatory: true,
-        contentType,
-        messageId: delivery.id,
-        type: message.envelope.type,
-        timestamp: Math.floor(ctx.clock.now() / 1000),
-        appId: "switchyard",
-        ...(message.envelope.correlationId
-          ? { correlationId: message.envelope.correlationId }
-          : {}),
-        headers,
-      };
+export const amqpConnector = brokerConnector<AmqpTarget, AmqpLink>("amqp", {
+  address(target, message) {
+    const routingKey = renderAddress(target.routingKey, message);
+    if (new TextEncoder().encode(routingKey).length > 255) {
+      throw new BrokerTargetError("routing key is longer than 255 bytes");
+    }
+    return routingKey;
+  },
+  open: openLink,
+  async publish(link, { delivery, endpoint, target, message, address, discard, now }) {
+    const ms = endpoint.timeoutMs;
+    const ch = await link.channel(ms);
+    const { "content-type": contentType, ...headers } = message.headers;
+    const options: Options.Publish = {
+      persistent: true,
+      mandatory: true,
+      contentType,
+      messageId: delivery.id,
+      type: message.envelope.type,
+      timestamp: Math.floor(now / 1000),
+      appId: "switchyard",
+      ...(message.envelope.correlationId ? { correlationId: message.envelope.correlationId } : {}),
+      headers,
+    };
+    link.returned.delete(delivery.id);
+    try {
+      await withDeadline(
+        new Promise<void>((resolve, reject) =>
+          ch.publish(
+            target.exchange,
+            address,
+            Buffer.from(message.body),
+            options,
+            (err) => (err ? reject(err) : resolve()),
+          )
+        ),
+        ms,
+        "AMQP publish confirm",
+        discard,
+      );
+    } catch (err) {
+      const why = link.channelError;
+      throw why ? new Error(why) : err;
+    }
+    const returned = link.returned.get(delivery.id);
+    if (returned) {
       link.returned.delete(delivery.id);
-      try {
-        await withDeadline(
-          new Promise<void>((resolve, reject) =>
-            ch.publish(
-              target.exchange,
-              routingKey,
-              Buffer.from(message.body),
-              options,
-              (err) => (err ? reject(err) : resolve()),
-            )
-          ),
-          ms,
-          "AMQP publish confirm",
-          () => discardLink(key, link),
-        );
-      } catch (err) {
-        const why = link.channelError;
-        throw why ? new Error(why) : err;
-      }
-      const returned = link.returned.get(delivery.id);
-      if (returned) {
-        link.returned.delete(delivery.id);
-        throw new Error(`returned unroutable (${returned}): no queue is bound for "${routingKey}"`);
-      }
-      return `confirmed by the broker: exchange "${target.exchange}", routing key "${routingKey}"`;
-    },
-  );
+      throw new Error(`returned unroutable (${returned}): no queue is bound for "${address}"`);
+    }
+    return `confirmed by the broker: exchange "${target.exchange}", routing key "${address}"`;
+  },
 });

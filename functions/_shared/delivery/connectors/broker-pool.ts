@@ -54,6 +54,17 @@ export function withDeadline<T>(
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A connection opening within `ms`; one that arrives after the deadline is closed, not leaked. */
+export function openWithin<C extends { close(): Promise<unknown> }>(
+  opening: Promise<C>,
+  ms: number,
+  what: string,
+): Promise<C> {
+  return withDeadline(opening, ms, what, () => {
+    opening.then((c) => c.close()).catch(() => {});
+  });
+}
+
 interface Entry {
   link: Promise<BrokerLink>;
   users: number;

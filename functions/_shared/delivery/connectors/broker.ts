@@ -8,7 +8,13 @@ import type { Connector, DeliveryEndpoint, DeliveryTry, SendResult } from "../co
 import { type LoggedEvent, toEnvelope } from "../../events/envelope.ts";
 import { render, renderText } from "../transform.ts";
 import { webhookHeaders } from "../signing.ts";
-import { BrokerRefusedError, BrokerTimeoutError } from "./broker-pool.ts";
+import {
+  type BrokerLink,
+  BrokerRefusedError,
+  BrokerTimeoutError,
+  discardLink,
+  withLink,
+} from "./broker-pool.ts";
 import { type BrokerTarget, parseBrokerTarget } from "./broker-target.ts";
 
 /** One message for a broker: the body and its headers (or AMQP properties, MQTT user properties). */
@@ -27,21 +33,32 @@ export class BrokerTargetError extends Error {
 }
 
 export interface PublishInput<T extends BrokerTarget> {
-  ctx: AppContext;
   delivery: DeliveryTry;
   endpoint: DeliveryEndpoint;
   target: T;
   message: BrokerMessage;
-  /** The pool key: one link per endpoint, URL and credentials. */
-  key: string;
+  /** The routing key, subject or topic for this message (`address` below). */
+  address: string;
+  /** Drops this link from the pool and closes it: after a timeout its state is unknown. */
+  discard: () => void;
+  now: number;
 }
 
-/** Resolves to what to keep as the attempt's excerpt once the broker confirmed; throws otherwise. */
-export type Publish<T extends BrokerTarget> = (input: PublishInput<T>) => Promise<string>;
+export type BrokerAuth = ReturnType<typeof brokerAuth>;
 
-export function brokerConnector<T extends BrokerTarget>(
+/** What one broker kind adds to the shared parts. */
+export interface BrokerDriver<T extends BrokerTarget, L extends BrokerLink> {
+  /** The rendered routing key, subject or topic; throws BrokerTargetError when it cannot be used. */
+  address(target: T, message: BrokerMessage): string;
+  /** Opens a connection within `timeoutMs` (the pool runs the SSRF guard first). */
+  open(target: T, auth: BrokerAuth, timeoutMs: number): Promise<L>;
+  /** Resolves to the attempt's excerpt once the broker confirmed the message; throws otherwise. */
+  publish(link: L, input: PublishInput<T>): Promise<string>;
+}
+
+export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
   kind: T["kind"],
-  publish: Publish<T>,
+  driver: BrokerDriver<T, L>,
 ): Connector {
   return {
     async send(ctx, delivery, endpoint, event) {
@@ -65,14 +82,26 @@ export function brokerConnector<T extends BrokerTarget>(
         });
       }
       try {
-        const excerpt = await publish({
+        const target = parsed.target as T;
+        const address = driver.address(target, message);
+        const key = linkKey(endpoint);
+        const ms = endpoint.timeoutMs;
+        const excerpt = await withLink(
           ctx,
-          delivery,
-          endpoint,
-          target: parsed.target as T,
-          message,
-          key: linkKey(endpoint),
-        });
+          key,
+          target,
+          () => driver.open(target, brokerAuth(endpoint), ms),
+          (link: L) =>
+            driver.publish(link, {
+              delivery,
+              endpoint,
+              target,
+              message,
+              address,
+              discard: () => discardLink(key, link),
+              now: ctx.clock.now(),
+            }),
+        );
         return done({ ok: true, responseExcerpt: excerpt });
       } catch (err) {
         const e = err as Error;

@@ -4,8 +4,8 @@
  * is at most once by choice of whoever registered it. Headers travel as user properties.
  */
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
-import { type BrokerLink, discardLink, withDeadline, withLink } from "./broker-pool.ts";
-import { brokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
+import { type BrokerLink, withDeadline } from "./broker-pool.ts";
+import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import { type MqttTarget, topicProblems } from "./broker-target.ts";
 import { randomToken } from "../../secrets.ts";
 
@@ -45,7 +45,7 @@ class MqttLink implements BrokerLink {
   }
 }
 
-async function openLink(target: MqttTarget, auth: ReturnType<typeof brokerAuth>, ms: number) {
+async function openLink(target: MqttTarget, auth: BrokerAuth, ms: number) {
   const client = mqtt.connect({
     protocol: target.tls ? "mqtts" : "mqtt",
     host: target.host,
@@ -74,35 +74,32 @@ async function openLink(target: MqttTarget, auth: ReturnType<typeof brokerAuth>,
   }
 }
 
-export const mqttConnector = brokerConnector<MqttTarget>("mqtt", ({
-  ctx,
-  endpoint,
-  target,
-  message,
-  key,
-}) => {
-  const ms = endpoint.timeoutMs;
-  const topic = renderAddress(target.topic, message);
-  const bad = topicProblems(topic);
-  if (bad.length) throw new BrokerTargetError(`rendered ${bad[0]}: "${topic}"`);
-  const { "content-type": contentType, ...userProperties } = message.headers;
-  return withLink(ctx, key, target, () => openLink(target, brokerAuth(endpoint), ms), (link) => {
+export const mqttConnector = brokerConnector<MqttTarget, MqttLink>("mqtt", {
+  address(target, message) {
+    const topic = renderAddress(target.topic, message);
+    const bad = topicProblems(topic);
+    if (bad.length) throw new BrokerTargetError(`rendered ${bad[0]}: "${topic}"`);
+    return topic;
+  },
+  open: openLink,
+  async publish(link, { endpoint, target, message, address, discard }) {
+    const { "content-type": contentType, ...userProperties } = message.headers;
     const publish = () =>
       withDeadline(
-        link.client.publishAsync(topic, message.body, {
+        link.client.publishAsync(address, message.body, {
           qos: target.qos,
           retain: target.retain,
           properties: { contentType, userProperties },
         }),
-        ms,
+        endpoint.timeoutMs,
         target.qos === 0 ? "MQTT publish" : target.qos === 1 ? "MQTT PUBACK" : "MQTT PUBCOMP",
-        () => discardLink(key, link),
+        discard,
       );
-    const confirmed = target.qos === 0 ? publish() : link.inWindow(publish);
-    return confirmed.then(() =>
-      target.qos === 0
-        ? `written to "${topic}" (QoS 0, at most once)`
-        : `acknowledged by the broker: "${topic}" at QoS ${target.qos}`
-    );
-  });
+    if (target.qos === 0) {
+      await publish();
+      return `written to "${address}" (QoS 0, at most once)`;
+    }
+    await link.inWindow(publish);
+    return `acknowledged by the broker: "${address}" at QoS ${target.qos}`;
+  },
 });

@@ -5,8 +5,8 @@
  */
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { type BrokerLink, discardLink, withDeadline, withLink } from "./broker-pool.ts";
-import { brokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
+import { type BrokerLink, openWithin, withDeadline } from "./broker-pool.ts";
+import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import { type NatsTarget, subjectProblems } from "./broker-target.ts";
 
 class NatsLink implements BrokerLink {
@@ -29,7 +29,7 @@ class NatsLink implements BrokerLink {
   }
 }
 
-async function openLink(target: NatsTarget, auth: ReturnType<typeof brokerAuth>, ms: number) {
+async function openLink(target: NatsTarget, auth: BrokerAuth, ms: number) {
   const host = target.host.includes(":") ? `[${target.host}]` : target.host;
   const connecting = connect({
     servers: `${host}:${target.port}`,
@@ -41,54 +41,40 @@ async function openLink(target: NatsTarget, auth: ReturnType<typeof brokerAuth>,
     ...(auth.token ? { token: auth.token } : {}),
     ...(target.tls ? { tls: {} } : {}),
   });
-  const nc = await withDeadline(connecting, ms, "NATS connect", () => {
-    connecting.then((c) => c.close()).catch(() => {});
-  });
-  return new NatsLink(nc);
+  return new NatsLink(await openWithin(connecting, ms, "NATS connect"));
 }
 
-export const natsConnector = brokerConnector<NatsTarget>("nats", ({
-  ctx,
-  delivery,
-  endpoint,
-  target,
-  message,
-  key,
-}) => {
-  const ms = endpoint.timeoutMs;
-  const subject = renderAddress(target.subject, message);
-  const bad = subjectProblems(subject);
-  if (bad.length) throw new BrokerTargetError(`rendered ${bad[0]}: "${subject}"`);
-  const h = natsHeaders();
-  for (const [k, v] of Object.entries(message.headers)) h.set(k, v);
-  return withLink(
-    ctx,
-    key,
-    target,
-    () => openLink(target, brokerAuth(endpoint), ms),
-    async (link) => {
-      if (target.atMostOnce) {
-        link.nc.publish(subject, message.body, { headers: h });
-        await withDeadline(link.nc.flush(), ms, "NATS flush", () => discardLink(key, link));
-        return `published to "${subject}" (core NATS, at most once)`;
+export const natsConnector = brokerConnector<NatsTarget, NatsLink>("nats", {
+  address(target, message) {
+    const subject = renderAddress(target.subject, message);
+    const bad = subjectProblems(subject);
+    if (bad.length) throw new BrokerTargetError(`rendered ${bad[0]}: "${subject}"`);
+    return subject;
+  },
+  open: openLink,
+  async publish(link, { delivery, endpoint, target, message, address, discard }) {
+    const ms = endpoint.timeoutMs;
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(message.headers)) h.set(k, v);
+    if (target.atMostOnce) {
+      link.nc.publish(address, message.body, { headers: h });
+      await withDeadline(link.nc.flush(), ms, "NATS flush", discard);
+      return `published to "${address}" (core NATS, at most once)`;
+    }
+    try {
+      const ack = await link.js.publish(address, message.body, {
+        msgID: delivery.id,
+        timeout: ms,
+        headers: h,
+        ...(target.stream ? { expect: { streamName: target.stream } } : {}),
+      });
+      return `stored by stream ${ack.stream} as #${ack.seq}${ack.duplicate ? " (duplicate)" : ""}`;
+    } catch (err) {
+      // No responders: no stream listens on the subject, whatever the client calls it.
+      if ((err as Error).name === "JetStreamNotEnabled") {
+        throw new Error(`no JetStream stream stores "${address}" (no ack)`);
       }
-      try {
-        const ack = await link.js.publish(subject, message.body, {
-          msgID: delivery.id,
-          timeout: ms,
-          headers: h,
-          ...(target.stream ? { expect: { streamName: target.stream } } : {}),
-        });
-        return `stored by stream ${ack.stream} as #${ack.seq}${
-          ack.duplicate ? " (duplicate)" : ""
-        }`;
-      } catch (err) {
-        // No responders: no stream listens on the subject, whatever the client calls it.
-        if ((err as Error).name === "JetStreamNotEnabled") {
-          throw new Error(`no JetStream stream stores "${subject}" (no ack)`);
-        }
-        throw err;
-      }
-    },
-  );
+      throw err;
+    }
+  },
 });
