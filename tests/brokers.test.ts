@@ -183,7 +183,7 @@ for (const kind of brokerKinds) {
           return d?.status === "dead" && d;
         });
         assert.equal(d.attempts.length, 2);
-        assert.match(d.attempts[0].error ?? "", /timed out after 300 ms/);
+        assert.match(d.attempts[0].error ?? "", /timed out after \d+ ms/);
         assert.equal(consumer.received.length, 0);
       } finally {
         broker.down();

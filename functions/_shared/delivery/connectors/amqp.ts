@@ -87,9 +87,8 @@ export const amqpConnector = brokerConnector<AmqpTarget, AmqpLink>("amqp", {
     return routingKey;
   },
   open: openLink,
-  async publish(link, { delivery, endpoint, target, message, address, discard, now }) {
-    const ms = endpoint.timeoutMs;
-    const ch = await link.channel(ms);
+  async publish(link, { delivery, target, message, address, discard, now, remainingMs }) {
+    const ch = await link.channel(remainingMs());
     const { "content-type": contentType, ...headers } = message.headers;
     const options: Options.Publish = {
       persistent: true,
@@ -114,7 +113,7 @@ export const amqpConnector = brokerConnector<AmqpTarget, AmqpLink>("amqp", {
             (err) => (err ? reject(err) : resolve()),
           )
         ),
-        ms,
+        remainingMs(),
         "AMQP publish confirm",
         discard,
       );

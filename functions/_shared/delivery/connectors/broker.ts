@@ -41,6 +41,8 @@ export interface PublishInput<T extends BrokerTarget> {
   address: string;
   /** Drops this link from the pool and closes it: after a timeout its state is unknown. */
   discard: () => void;
+  /** What is left of the endpoint's timeout, which bounds the whole send (open, channel, confirm). */
+  remainingMs: () => number;
   now: number;
 }
 
@@ -50,7 +52,7 @@ export type BrokerAuth = ReturnType<typeof brokerAuth>;
 export interface BrokerDriver<T extends BrokerTarget, L extends BrokerLink> {
   /** The rendered routing key, subject or topic; throws BrokerTargetError when it cannot be used. */
   address(target: T, message: BrokerMessage): string;
-  /** Opens a connection within `timeoutMs` (the pool runs the SSRF guard first). */
+  /** Opens a connection within `timeoutMs`, what is left of the send's (the pool runs the SSRF guard first). */
   open(target: T, auth: BrokerAuth, timeoutMs: number): Promise<L>;
   /** Resolves to the attempt's excerpt once the broker confirmed the message; throws otherwise. */
   publish(link: L, input: PublishInput<T>): Promise<string>;
@@ -85,12 +87,13 @@ export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
         const target = parsed.target as T;
         const address = driver.address(target, message);
         const key = linkKey(endpoint);
-        const ms = endpoint.timeoutMs;
+        const until = started + endpoint.timeoutMs;
+        const remainingMs = () => Math.max(1, Math.round(until - performance.now()));
         const excerpt = await withLink(
           ctx,
           key,
           target,
-          () => driver.open(target, brokerAuth(endpoint), ms),
+          () => driver.open(target, brokerAuth(endpoint), remainingMs()),
           (link: L) =>
             driver.publish(link, {
               delivery,
@@ -99,6 +102,7 @@ export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
               message,
               address,
               discard: () => discardLink(key, link),
+              remainingMs,
               now: ctx.clock.now(),
             }),
         );

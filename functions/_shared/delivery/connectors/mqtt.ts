@@ -82,7 +82,7 @@ export const mqttConnector = brokerConnector<MqttTarget, MqttLink>("mqtt", {
     return topic;
   },
   open: openLink,
-  async publish(link, { endpoint, target, message, address, discard }) {
+  async publish(link, { target, message, address, discard, remainingMs }) {
     const { "content-type": contentType, ...userProperties } = message.headers;
     const publish = () =>
       withDeadline(
@@ -91,7 +91,7 @@ export const mqttConnector = brokerConnector<MqttTarget, MqttLink>("mqtt", {
           retain: target.retain,
           properties: { contentType, userProperties },
         }),
-        endpoint.timeoutMs,
+        remainingMs(),
         target.qos === 0 ? "MQTT publish" : target.qos === 1 ? "MQTT PUBACK" : "MQTT PUBCOMP",
         discard,
       );

@@ -52,19 +52,18 @@ export const natsConnector = brokerConnector<NatsTarget, NatsLink>("nats", {
     return subject;
   },
   open: openLink,
-  async publish(link, { delivery, endpoint, target, message, address, discard }) {
-    const ms = endpoint.timeoutMs;
+  async publish(link, { delivery, target, message, address, discard, remainingMs }) {
     const h = natsHeaders();
     for (const [k, v] of Object.entries(message.headers)) h.set(k, v);
     if (target.atMostOnce) {
       link.nc.publish(address, message.body, { headers: h });
-      await withDeadline(link.nc.flush(), ms, "NATS flush", discard);
+      await withDeadline(link.nc.flush(), remainingMs(), "NATS flush", discard);
       return `published to "${address}" (core NATS, at most once)`;
     }
     try {
       const ack = await link.js.publish(address, message.body, {
         msgID: delivery.id,
-        timeout: ms,
+        timeout: remainingMs(),
         headers: h,
         ...(target.stream ? { expect: { streamName: target.stream } } : {}),
       });
