@@ -26,17 +26,18 @@ export function pattern(value: string): string {
   return value;
 }
 
-export function httpUrl(value: string): string {
-  let url: URL;
+function parseUrl(value: string): URL {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
     throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
   }
+}
+
+export function httpUrl(value: string, alsoAllowed = ""): string {
+  const url = parseUrl(value);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
-      `"${value}" must be an http or https URL (amqp://, nats://, mqtt:// for broker kinds)`,
-    );
+    throw new UsageError(`"${value}" must be an http or https URL${alsoAllowed}`);
   }
   return url.toString();
 }
@@ -50,14 +51,8 @@ export const BROKER_SCHEMES: Record<string, string[]> = {
 
 /** An endpoint's target: http(s), or a broker URL for --kind amqp, nats or mqtt. */
 export function endpointUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
-  }
-  if (Object.values(BROKER_SCHEMES).flat().includes(url.protocol)) return value;
-  return httpUrl(value);
+  if (Object.values(BROKER_SCHEMES).flat().includes(parseUrl(value).protocol)) return value;
+  return httpUrl(value, " (amqp://, nats://, mqtt:// for broker kinds)");
 }
 
 export function durationMs(value: string): number {
