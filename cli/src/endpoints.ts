@@ -2,7 +2,16 @@
 import type { Column } from "./table.ts";
 import { UsageError } from "./errors.ts";
 
-export const KINDS = ["webhook", "rest", "soap", "graphql", "telegram"] as const;
+export const KINDS = [
+  "webhook",
+  "rest",
+  "soap",
+  "graphql",
+  "telegram",
+  "amqp",
+  "nats",
+  "mqtt",
+] as const;
 
 export interface Endpoint {
   id: string;

@@ -26,17 +26,33 @@ export function pattern(value: string): string {
   return value;
 }
 
-export function httpUrl(value: string): string {
-  let url: URL;
+function parseUrl(value: string): URL {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
     throw new UsageError(`"${value}" is not a URL (e.g. https://example.com/hooks)`);
   }
+}
+
+export function httpUrl(value: string, alsoAllowed = ""): string {
+  const url = parseUrl(value);
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`"${value}" must be an http or https URL`);
+    throw new UsageError(`"${value}" must be an http or https URL${alsoAllowed}`);
   }
   return url.toString();
+}
+
+/** The schemes of the broker endpoint kinds (the server checks the rest of the URL). */
+export const BROKER_SCHEMES: Record<string, string[]> = {
+  amqp: ["amqp:", "amqps:"],
+  nats: ["nats:", "tls:"],
+  mqtt: ["mqtt:", "mqtts:"],
+};
+
+/** An endpoint's target: http(s), or a broker URL for --kind amqp, nats or mqtt. */
+export function endpointUrl(value: string): string {
+  if (Object.values(BROKER_SCHEMES).flat().includes(parseUrl(value).protocol)) return value;
+  return httpUrl(value, " (amqp://, nats://, mqtt:// for broker kinds)");
 }
 
 export function durationMs(value: string): number {
@@ -133,6 +149,11 @@ export const patterns = Flags.custom<string[]>({
 export const url = Flags.custom<string>({
   helpValue: "<url>",
   parse: async (v) => httpUrl(v),
+});
+
+export const targetUrl = Flags.custom<string>({
+  helpValue: "<url>",
+  parse: async (v) => endpointUrl(v),
 });
 
 export function dtoType(value: string): string {

@@ -102,6 +102,47 @@ describe("endpoints", () => {
     );
   });
 
+  it("add --kind amqp, nats and mqtt registers broker endpoints; a bad broker URL is refused with the reason", async () => {
+    const urls = {
+      amqp: "amqp://127.0.0.1:5672/?exchange=amq.topic&routingKey={{type}}",
+      nats: "nats://127.0.0.1:4222?subject=shop.{{type}}&atMostOnce=true",
+      mqtt: "mqtt://127.0.0.1:1883?topic=shop/{{entity.id}}&qos=1",
+    };
+    const own = await tenantWithKey("brk");
+    for (const [kind, url] of Object.entries(urls)) {
+      const r = await cli(
+        "endpoints",
+        "add",
+        "--tenant",
+        own.slug,
+        "--kind",
+        kind,
+        "--url",
+        url,
+        "--events",
+        "order.*",
+        "--json",
+      );
+      assert.equal(r.exit, 0, r.stderr);
+      assert.equal(r.json.kind, kind);
+      assert.equal(r.json.url, url);
+      assert.match(r.json.secret, /^whsec_/);
+    }
+    const bad = await cli(
+      "endpoints",
+      "add",
+      "--tenant",
+      own.slug,
+      "--kind",
+      "mqtt",
+      "--url",
+      "mqtt://127.0.0.1?qos=7",
+    );
+    assert.equal(bad.exit, 2, bad.stderr);
+    assert.match(bad.stderr, /needs \?topic=/);
+    assert.match(bad.stderr, /qos must be 0, 1 or 2/);
+  });
+
   it("add rejects a malformed URL, a bad pattern, bad JSON and a missing --url (exit 2)", async () => {
     const cases: [string[], RegExp][] = [
       [["--url", "not a url"], /"not a url" is not a URL/],
@@ -114,6 +155,8 @@ describe("endpoints", () => {
       [["--url", receiverUrl, "--timeout", "soon"], /"soon" is not a duration/],
       [["--url", receiverUrl, "--header", "no-equals"], /--header "no-equals" is not name=value/],
       [[], /--url is required for --kind webhook/],
+      [["--kind", "amqp", "--url", receiverUrl], /--kind amqp needs a amqp:\/\/ or amqps:\/\/ URL/],
+      [["--url", "nats://127.0.0.1:4222"], /a nats:\/\/ URL needs --kind nats/],
     ];
     for (const [flags, message] of cases) {
       const r = await cli("endpoints", "add", "--tenant", tenant.slug, ...flags);

@@ -10,6 +10,7 @@ import { openExample } from "../_shared/local.ts";
 import { startReceiver } from "./receiver.ts";
 import { startReserver } from "./reserver.ts";
 import { startStorefront } from "./storefront.ts";
+import { declareExchange } from "./rabbitmq.ts";
 
 export interface ShopOptions {
   env: Record<string, string>;
@@ -20,6 +21,8 @@ export interface ShopOptions {
   /** Telegram chats for order confirmations; without them, the chats linked to the tenant. */
   telegramChats?: string[];
   receiverLogFile?: string;
+  /** An amqp endpoint URL: every `order.*` event is also published there (its exchange is declared). */
+  rabbitmqUrl?: string;
 }
 
 /** Short retries, so a refused or busy delivery comes back within seconds. */
@@ -86,6 +89,20 @@ export async function startShop(opts: ShopOptions) {
       r.trust(ep.secret);
       consumers.push(ep);
     }
+    let rabbitmq = null;
+    if (opts.rabbitmqUrl) {
+      await declareExchange(opts.rabbitmqUrl);
+      rabbitmq = await ensureEndpoint(api, {
+        tenant,
+        name: "shop-rabbitmq",
+        kind: "amqp",
+        url: opts.rabbitmqUrl,
+        events: ["order.*"],
+        // Per order, the services see created before confirmed before cancelled.
+        ordered: true,
+        retrySchedule,
+      });
+    }
     const telegram = config.TELEGRAM_BOT_TOKEN
       ? await ensureEndpoint(api, {
         tenant,
@@ -103,7 +120,7 @@ export async function startShop(opts: ShopOptions) {
       receiver,
       reservers,
       stop: running.stopAll,
-      endpoints: { webhook, consumers, telegram },
+      endpoints: { webhook, consumers, telegram, rabbitmq },
     };
   } catch (err) {
     await running.stopAll();

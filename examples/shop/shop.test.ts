@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
+import amqp from "amqplib";
 import { startStack } from "../../tests/harness.ts";
 import { relayEnv, startRelay } from "../../tests/relay_support.ts";
 import { startFakeTelegram } from "../../tests/fake-telegram.ts";
@@ -17,20 +18,32 @@ import {
 } from "../../functions/_shared/events/envelope.ts";
 import { startShop } from "./setup.ts";
 import { waitUntil } from "../../tests/wait.ts";
+import { consumeOrders, type OrderMessage } from "./rabbitmq.ts";
+import { listening } from "../../tests/broker_fixtures.ts";
+import { closeBrokerLinks } from "../../functions/_shared/delivery/connectors/broker-pool.ts";
 
 const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;
 const CHAT = "4242";
 
-Deno.test("shop: orders are confirmed or rejected once by two consumer instances, with signed webhooks and a Telegram message", async () => {
+Deno.test("shop: orders are confirmed or rejected once by two consumer instances, with signed webhooks, a Telegram message and order.* on RabbitMQ", async () => {
   const telegram = startFakeTelegram();
   const stack = await startStack({ env: telegram.env });
   const log = createLogger("shop-test", { level: "error" });
+  const rabbitUp = await listening(5672);
+  if (!rabbitUp) console.warn("SKIPPED the RabbitMQ part: nothing listens on 127.0.0.1:5672");
+  const exchange = `shop.test.${crypto.randomUUID().slice(0, 8)}`;
+  const rabbitmqUrl = `amqp://127.0.0.1:5672/?exchange=${exchange}&routingKey={{type}}`;
   const shop = await startShop({
     env: stack.env,
     log,
     ports: { storefront: 0, receiver: 0, reserverA: 0, reserverB: 0 },
     telegramChats: [CHAT],
+    rabbitmqUrl: rabbitUp ? rabbitmqUrl : undefined,
   });
+  const onRabbit: OrderMessage[] = [];
+  const stopRabbit = shop.endpoints.rabbitmq
+    ? await consumeOrders(rabbitmqUrl, shop.endpoints.rabbitmq.secret, (m) => onRabbit.push(m))
+    : null;
   const relay = startRelay(relayEnv(stack.db.url, stack.env.SUPABASE_URL, stack.db.name));
   const worker = await spawn("scheduler", Deno.execPath(), {
     args: ["run", "-A", "--no-check", scheduler],
@@ -125,6 +138,14 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
     );
     assert.deepEqual(got(), expected.sort());
     assert.equal(shop.receiver.refused, 0, "every delivery carried a valid signature");
+    if (stopRabbit) {
+      const onRabbitSorted = () => onRabbit.map((m) => `${m.orderId} ${m.type}`).sort();
+      await waitUntil("order.* on RabbitMQ", () => onRabbit.length >= expected.length, 30_000);
+      assert.deepEqual(onRabbitSorted(), expected.sort());
+      assert.ok(onRabbit.every((m) => m.verified), "every RabbitMQ message verifies");
+      const o3 = onRabbit.filter((m) => m.orderId === "o-3").map((m) => m.type);
+      assert.deepEqual(o3, ["order.created", "order.confirmed", "order.cancelled"]);
+    }
     const forged = await fetch(`${shop.receiver.url}/webhook`, {
       method: "POST",
       headers: signed(`whsec_${btoa("x".repeat(24))}`, "msg_x", body),
@@ -182,6 +203,9 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
       "✅ Tu orden o-4 ha sido confirmada",
     ]);
   } finally {
+    await stopRabbit?.();
+    await closeBrokerLinks();
+    if (rabbitUp) await deleteExchange(exchange);
     await worker.stop();
     await relay.kill("SIGTERM");
     await shop.stop();
@@ -189,6 +213,12 @@ Deno.test("shop: orders are confirmed or rejected once by two consumer instances
     await telegram.close();
   }
 });
+
+async function deleteExchange(exchange: string) {
+  const conn = await amqp.connect("amqp://127.0.0.1:5672/", { timeout: 5_000 });
+  await (await conn.createChannel()).deleteExchange(exchange).catch(() => {});
+  await conn.close();
+}
 
 function signed(secret: string, id: string, body: string): Record<string, string> {
   const now = new Date();

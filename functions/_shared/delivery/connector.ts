@@ -11,8 +11,20 @@ import { restConnector } from "./connectors/rest.ts";
 import { soapConnector } from "./connectors/soap.ts";
 import { graphqlConnector } from "./connectors/graphql.ts";
 import { telegramConnector } from "../telegram/connector.ts";
+import { amqpConnector } from "./connectors/amqp.ts";
+import { natsConnector } from "./connectors/nats.ts";
+import { mqttConnector } from "./connectors/mqtt.ts";
 
-export const endpointKinds = ["webhook", "rest", "soap", "graphql", "telegram"] as const;
+export const endpointKinds = [
+  "webhook",
+  "rest",
+  "soap",
+  "graphql",
+  "telegram",
+  "amqp",
+  "nats",
+  "mqtt",
+] as const;
 export type EndpointKind = typeof endpointKinds[number];
 
 /** An endpoint as a connector needs it: secrets and credentials in the clear, never serialized. */
@@ -72,6 +84,9 @@ const registry = new Map<EndpointKind, Connector>([
   ["soap", soapConnector],
   ["graphql", graphqlConnector],
   ["telegram", telegramConnector],
+  ["amqp", amqpConnector],
+  ["nats", natsConnector],
+  ["mqtt", mqttConnector],
 ]);
 
 export function connectorFor(kind: EndpointKind): Connector | undefined {

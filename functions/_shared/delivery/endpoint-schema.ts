@@ -9,6 +9,7 @@ import { patternSchema } from "../events/patterns.ts";
 import { type Transform, transformSchema } from "./transform.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
 import { identifierSchema, labelSchema, slugSchema } from "../validation.ts";
+import { isBrokerKind, parseBrokerTarget } from "./connectors/broker-target.ts";
 
 /** The one tenant slug schema, under the name this module's users know it by. */
 export { slugSchema as tenantSlugSchema } from "../validation.ts";
@@ -21,10 +22,8 @@ export const endpointInputSchema = z.object({
   tenant: slugSchema,
   kind: z.enum(endpointKinds).default("webhook"),
   name: labelSchema(200).optional(),
-  url: z.string().max(2000).refine(
-    (u) => /^https?:\/\//i.test(u) && URL.canParse(u),
-    "must be an http:// or https:// URL",
-  ).optional(),
+  // http(s) for the HTTP kinds, the broker's scheme for amqp, nats and mqtt (checked below).
+  url: z.string().max(2000).optional(),
   events: z.array(patternSchema).min(1, "at least one pattern").max(100),
   filter: filterSchema.optional(),
   transform: transformSchema.optional(),
@@ -47,6 +46,24 @@ export const endpointInputSchema = z.object({
       path: ["url"],
       message: `is required for a ${e.kind} endpoint`,
     });
+  }
+  if (e.url && isBrokerKind(e.kind)) {
+    const parsed = parseBrokerTarget(e.kind, e.url);
+    for (const message of parsed.ok ? [] : parsed.problems) {
+      ctx.addIssue({ code: "custom", path: ["url"], message });
+    }
+    const creds = e.credentials?.type;
+    if (creds === "header" || (creds === "bearer" && e.kind !== "nats")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["credentials", "type"],
+        message: `a ${e.kind} endpoint takes basic credentials${
+          e.kind === "nats" ? " or a bearer token" : ""
+        }`,
+      });
+    }
+  } else if (e.url && !(/^https?:\/\//i.test(e.url) && URL.canParse(e.url))) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "must be an http:// or https:// URL" });
   }
   if (e.kind === "soap" && !e.transform?.envelope) {
     ctx.addIssue({

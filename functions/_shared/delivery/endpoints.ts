@@ -17,6 +17,7 @@ import { encryptCredentials } from "./credentials.ts";
 import { seal } from "../sealing.ts";
 import { newSecret } from "./signing.ts";
 import { checkTarget } from "./ssrf.ts";
+import { guardUrl, isBrokerKind, parseBrokerTarget } from "./connectors/broker-target.ts";
 import { defaultRetrySchedule } from "./backoff.ts";
 import { appendEvents } from "../events/append.ts";
 import { endpointDeleted, endpointDisabled } from "./events.ts";
@@ -26,8 +27,10 @@ const endpointSelect =
   where s.endpoint_id = ep.id), '{}') as events`;
 
 /** The SSRF guard: a 400 naming the url when it points where endpoints may not. */
-async function guardTarget(ctx: AppContext, url: string): Promise<void> {
-  const target = await checkTarget(url, {
+async function guardTarget(ctx: AppContext, kind: string, url: string): Promise<void> {
+  // A broker's host goes through the same guard, as the http URL of its address.
+  const broker = isBrokerKind(kind) ? parseBrokerTarget(kind, url) : null;
+  const target = await checkTarget(broker?.ok ? guardUrl(broker.target) : url, {
     allowPrivate: ctx.config.SWITCHYARD_ALLOW_PRIVATE_TARGETS,
   });
   if (!target.ok) {
@@ -43,7 +46,7 @@ export async function createEndpoint(
   ctx: AppContext,
   input: EndpointInput,
 ): Promise<EndpointJson & { secret: string }> {
-  if (input.url) await guardTarget(ctx, input.url);
+  if (input.url) await guardTarget(ctx, input.kind, input.url);
   await getTenant(ctx.sql, input.tenant);
   const id = `ep_${crypto.randomUUID().replaceAll("-", "")}`;
   const secret = newSecret();
@@ -181,7 +184,7 @@ export async function updateEndpoint(
     maxInFlight: edited(patch.maxInFlight, row.max_in_flight),
     chats: patch.chats ?? row.chats,
   }, "endpoint");
-  if (patch.url) await guardTarget(ctx, patch.url);
+  if (patch.url) await guardTarget(ctx, row.kind, patch.url);
   const sealed = patch.credentials
     ? await encryptCredentials(ctx.config.SWITCHYARD_ENCRYPTION_KEY, id, patch.credentials)
     : null;

@@ -2,17 +2,29 @@ import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
 import { type Endpoint, endpointFields, KINDS, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
-import { duration, durations, json, patterns, tenant, transformFile, url } from "../../flags.ts";
+import {
+  BROKER_SCHEMES,
+  duration,
+  durations,
+  json,
+  patterns,
+  targetUrl,
+  tenant,
+  transformFile,
+} from "../../flags.ts";
 
 export default class EndpointsAdd extends AdminCommand {
   static summary =
     "Add an endpoint and subscribe it to event patterns; prints its signing secret once";
   static description =
-    "Webhooks are signed per Standard Webhooks with the secret printed here. --kind telegram needs no --url: it sends to the tenant's linked chats.";
+    "Webhooks are signed per Standard Webhooks with the secret printed here. --kind telegram needs no --url: it sends to the tenant's linked chats. --kind amqp|nats|mqtt publish to a broker and count as delivered only once it confirmed (publisher confirm, JetStream ack, PUBACK); the message carries the same signed webhook-* headers.";
   static examples = [
     "<%= config.bin %> endpoints add --tenant acme --url https://example.com/hooks --events 'order.*,product.*'",
     `<%= config.bin %> endpoints add --tenant acme --url https://example.com/hooks --events 'order.*' --filter '{"data.status":["CONFIRMED","SHIPPED"]}'`,
     `<%= config.bin %> endpoints add --tenant acme --kind rest --url https://erp.example.com/api/orders --events order.confirmed --header x-api-version=2 --credentials '{"type":"bearer","token":"…"}' --timeout 5s --retry-schedule 1s,10s,1m`,
+    `<%= config.bin %> endpoints add --tenant acme --kind amqp --url 'amqp://rabbit.example:5672/shop?exchange=orders&routingKey={{type}}' --events 'order.*' --credentials '{"type":"basic","username":"shop","password":"…"}'`,
+    `<%= config.bin %> endpoints add --tenant acme --kind nats --url 'nats://nats.example:4222?subject=shop.{{type}}&stream=ORDERS' --events 'order.*'`,
+    `<%= config.bin %> endpoints add --tenant acme --kind mqtt --url 'mqtts://mqtt.example?topic=shop/orders/{{entity.id}}&qos=1' --events 'order.*'`,
     `<%= config.bin %> endpoints add --tenant acme --kind telegram --events 'order.confirmed' --transform ./confirmed.json   # {"text": "✅ Tu orden {{entity.id}} ha sido confirmada"}`,
   ];
   static flags = {
@@ -22,7 +34,10 @@ export default class EndpointsAdd extends AdminCommand {
       options: [...KINDS],
       default: "webhook",
     }),
-    url: url({ description: "target URL (not for --kind telegram)" }),
+    url: targetUrl({
+      description:
+        "target URL (not for --kind telegram); amqp://host/vhost?exchange=&routingKey=, nats://host?subject=&stream=[&atMostOnce=true], mqtt://host?topic=&qos=",
+    }),
     events: patterns({ description: "comma-separated event types or patterns", default: ["*"] }),
     filter: json({ description: "JSON filter on the event" }),
     transform: transformFile({
@@ -36,7 +51,7 @@ export default class EndpointsAdd extends AdminCommand {
     }),
     credentials: json({
       description:
-        '{"type":"basic","username","password"} | {"type":"bearer","token"} | {"type":"header","name","value"}; stored encrypted',
+        '{"type":"basic","username","password"} | {"type":"bearer","token"} | {"type":"header","name","value"}; stored encrypted (brokers: basic; nats also bearer = token)',
     }),
     timeout: duration({ description: "request timeout (default 10s)" }),
     "retry-schedule": durations({ description: "waits between retries (default 1s,2s,4s,8s,16s)" }),
@@ -53,6 +68,21 @@ export default class EndpointsAdd extends AdminCommand {
     const { flags } = await this.parse(EndpointsAdd);
     if (!flags.url && flags.kind !== "telegram") {
       throw new UsageError(`--url is required for --kind ${flags.kind}`);
+    }
+    if (flags.url) {
+      const scheme = new URL(flags.url).protocol;
+      const broker = BROKER_SCHEMES[flags.kind];
+      if (broker && !broker.includes(scheme)) {
+        throw new UsageError(
+          `--kind ${flags.kind} needs a ${broker.map((s) => `${s}//`).join(" or ")} URL`,
+        );
+      }
+      const brokerKind = Object.keys(BROKER_SCHEMES).find((k) =>
+        BROKER_SCHEMES[k].includes(scheme)
+      );
+      if (!broker && brokerKind) {
+        throw new UsageError(`a ${scheme}// URL needs --kind ${brokerKind}`);
+      }
     }
     const body = {
       tenant: flags.tenant,

@@ -2,7 +2,15 @@ import { Flags } from "@oclif/core";
 import { AdminCommand } from "../../base.ts";
 import { type Endpoint, endpointFields, withoutSecret } from "../../endpoints.ts";
 import { UsageError } from "../../errors.ts";
-import { duration, durations, idArg, json, patterns, transformFile, url } from "../../flags.ts";
+import {
+  duration,
+  durations,
+  idArg,
+  json,
+  patterns,
+  targetUrl,
+  transformFile,
+} from "../../flags.ts";
 
 /** What `--clear` may unset, and the field of the admin API it clears. */
 const CLEARABLE = {
@@ -24,7 +32,9 @@ export default class EndpointsUpdate extends AdminCommand {
   ];
   static args = { id: idArg({ description: "endpoint id", required: true }) };
   static flags = {
-    url: url({ description: "new target URL" }),
+    url: targetUrl({
+      description: "new target URL (a broker URL for amqp, nats and mqtt endpoints)",
+    }),
     events: patterns({ description: "comma-separated event types or patterns (replaces them)" }),
     filter: json({ description: "JSON filter on the event (replaces it)" }),
     transform: transformFile({
