@@ -1,7 +1,7 @@
 /** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
 import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
 import { AppError, errorBody } from "./errors.ts";
-import { isUnavailable } from "./db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
 import { timingSafeEqual } from "./secrets.ts";
 import { tenantForKey } from "./tenants.ts";
@@ -74,7 +74,11 @@ export function tenantAuth(ctx: AppContext): MiddlewareHandler<Env> {
     const now = ctx.clock.now();
     let hit = cache.get(key);
     if (!hit || hit.until < now) {
-      const tenant = await ctx.breakers.db.run(() => tenantForKey(ctx.sql, key), isUnavailable);
+      const tenant = await ctx.breakers.db.run(
+        () => tenantForKey(ctx.sql, key),
+        isUnavailable,
+        DB_CALL_DEADLINE_MS,
+      );
       hit = { tenant, until: now + 5_000 };
       if (cache.size > 10_000) cache.clear();
       cache.set(key, hit);
