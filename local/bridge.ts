@@ -9,6 +9,10 @@ import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { type Arg, type Reply, RespError, RespPool } from "./resp.ts";
 import { exitWithParent } from "../functions/_shared/lifecycle.ts";
+import { DeadlineError, withDeadline } from "../functions/_shared/deadline.ts";
+
+/** A redis-server that does not answer within this long gets the caller a 504 (it is hung or gone). */
+const REDIS_DEADLINE_MS = 2_000;
 
 export interface BridgeOptions {
   port: number;
@@ -186,7 +190,7 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
   async function run(cmds: Arg[][], base64: boolean): Promise<Answer[]> {
     const prepared = prepare(cmds);
     const sendable = cmds.filter((_, i) => !prepared[i].refused);
-    const replies = await pool.send(sendable);
+    const replies = await withDeadline(pool.send(sendable), REDIS_DEADLINE_MS, "redis-server");
     let j = 0;
     return prepared.map((p) => {
       if (p.refused) return { error: p.refused };
@@ -199,7 +203,11 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
     const prepared = prepare(cmds);
     const refused = prepared.find((p) => p.refused);
     if (refused) return json({ error: refused.refused }, 400);
-    const replies = await pool.dedicated((conn) => conn.send([["MULTI"], ...cmds, ["EXEC"]]));
+    const replies = await withDeadline(
+      pool.dedicated((conn) => conn.send([["MULTI"], ...cmds, ["EXEC"]])),
+      REDIS_DEADLINE_MS,
+      "redis-server",
+    );
     const exec = replies[replies.length - 1];
     if (!Array.isArray(exec)) {
       const queued = replies.slice(1, -1).find((r) => r instanceof RespError) as
@@ -255,6 +263,7 @@ export function bridgeHandler(pool: RespPool, token: string): (req: Request) => 
       return json(one, "error" in one ? 400 : 200);
     } catch (e) {
       if (e instanceof BadRequestError) return json({ error: e.message }, 400);
+      if (e instanceof DeadlineError) return json({ error: `ERR bridge: ${e.message}` }, 504);
       return json({ error: `ERR bridge: ${e instanceof Error ? e.message : String(e)}` }, 500);
     }
   };

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { asUnprivileged, type Child, run, spawn } from "./process.ts";
+import { asUnprivileged, type Child, run, spawn, stopOrphan } from "./process.ts";
 import { waitForPort } from "./ports.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 
@@ -44,7 +44,7 @@ function findPostgresBin(): string {
 }
 
 /** Postgres will not run as root: when we are root, the cluster runs as the `postgres` user. */
-async function clusterUser(): Promise<string | undefined> {
+export async function unprivilegedUser(): Promise<string | undefined> {
   if (Deno.uid() !== 0) return undefined;
   const passwd = await Deno.readTextFile("/etc/passwd");
   if (!passwd.split("\n").some((l) => l.startsWith("postgres:"))) {
@@ -59,7 +59,7 @@ async function clusterUser(): Promise<string | undefined> {
   return "postgres";
 }
 
-async function chownTo(user: string | undefined, path: string) {
+export async function chownTo(user: string | undefined, path: string) {
   if (user) await run("chown", ["-R", `${user}:`, path]);
 }
 
@@ -77,7 +77,7 @@ export interface ClusterOptions {
 /** Creates the cluster in `dir/data` unless it exists, starts it, and waits until it accepts connections. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const bin = opts.bin ?? findPostgresBin();
-  const user = await clusterUser();
+  const user = await unprivilegedUser();
   const data = join(opts.dir, "data");
   await Deno.mkdir(opts.dir, { recursive: true });
   await chownTo(user, opts.dir);
@@ -95,7 +95,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     ]);
     await run(cmd, args);
   }
-  await stopOrphan(data);
+  // Fast shutdown (SIGINT) of a server a killed stack left on this folder, so this start owns it.
+  await stopOrphan(join(data, "postmaster.pid"), data, "SIGINT", 30_000);
   const settings: Record<string, string | number> = {
     wal_level: "logical",
     max_wal_senders: 10,
@@ -128,26 +129,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     // SIGINT is Postgres' "fast" shutdown: disconnect clients, checkpoint, exit.
     stop: () => child.stop("SIGINT"),
   };
-}
-
-/**
- * A server still running on this folder was left by a stack that was killed outright (Postgres
- * cannot watch its parent): shut it down fast, so this start owns the cluster again.
- */
-async function stopOrphan(data: string) {
-  let pid: number;
-  try {
-    pid = Number((await Deno.readTextFile(join(data, "postmaster.pid"))).split("\n")[0]);
-  } catch {
-    return;
-  }
-  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
-  if (!pid || !cmdline.includes(data)) return;
-  Deno.kill(pid, "SIGINT");
-  const deadline = Date.now() + 30_000;
-  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
-    await sleep(100);
-  }
 }
 
 async function waitForReady(port: number) {

@@ -1,4 +1,6 @@
 /** Child processes started by the local stack and the test harness, stopped as a group. */
+import { existsSync } from "node:fs";
+import { sleep } from "../functions/_shared/clock.ts";
 export interface Child {
   name: string;
   process: Deno.ChildProcess;
@@ -53,6 +55,27 @@ export async function spawn(name: string, command: string, opts: SpawnOptions): 
       return stopped;
     },
   };
+}
+
+/**
+ * A server left running on a folder by a stack that was killed outright (Postgres, Redis and
+ * pgbouncer cannot watch their parent): if the pid on the first line of `pidFile` is a live process
+ * whose command line includes `mustInclude`, send it `signal` and wait for it to exit.
+ */
+export async function stopOrphan(
+  pidFile: string,
+  mustInclude: string,
+  signal: Deno.Signal = "SIGTERM",
+  timeoutMs = 10_000,
+) {
+  const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).split("\n")[0]);
+  const cmdline = pid ? await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
+  if (!cmdline.includes(mustInclude)) return;
+  Deno.kill(pid, signal);
+  const deadline = Date.now() + timeoutMs;
+  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
+    await sleep(50);
+  }
 }
 
 /** Runs a command to completion; throws with its output when it fails. */

@@ -1,8 +1,6 @@
 /** A `redis-server` child on 127.0.0.1, keeping nothing on disk unless a folder is given. */
-import { existsSync } from "node:fs";
-import { type Child, spawn } from "./process.ts";
+import { type Child, spawn, stopOrphan } from "./process.ts";
 import { waitForPort } from "./ports.ts";
-import { sleep } from "../functions/_shared/clock.ts";
 
 export function redisServerPath(): string | undefined {
   for (
@@ -39,7 +37,7 @@ export async function startRedis(
   ];
   if (opts.dir) {
     await Deno.mkdir(opts.dir, { recursive: true });
-    await stopOrphan(`${opts.dir}/redis.pid`);
+    await stopOrphan(`${opts.dir}/redis.pid`, "redis-server");
     args.push("--dir", opts.dir, "--appendonly", "yes", "--pidfile", `${opts.dir}/redis.pid`);
   } else {
     args.push("--appendonly", "no");
@@ -52,16 +50,4 @@ export async function startRedis(
     child,
     stop: () => child.stop("SIGTERM"),
   };
-}
-
-/** A server left on this folder by a stack that was killed outright: stop it, so it can be ours. */
-async function stopOrphan(pidFile: string) {
-  const pid = Number(await Deno.readTextFile(pidFile).catch(() => ""));
-  const cmdline = pid ? await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
-  if (!cmdline.includes("redis-server")) return;
-  Deno.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 10_000;
-  while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
-    await sleep(50);
-  }
 }

@@ -1,6 +1,8 @@
 /**
- * Serves every function at `/functions/v1/<name>` (Supabase's local URL layout) from one Deno
- * process, passing each app the path the edge runtime would: `/<name>/...`.
+ * Serves every function at `/functions/v1/<name>` (Supabase's local URL layout), passing each app
+ * the path the edge runtime would: `/<name>/...`. `npm start` runs several of these processes on
+ * the one port (`reusePort`, which needs `--unstable-net`): the kernel spreads connections between
+ * them, so nothing may rely on state kept in one process.
  */
 import type { AppContext } from "../functions/_shared/context.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
@@ -38,8 +40,24 @@ function functionsHandler(
   };
 }
 
-export function serveFunctions(ctx: AppContext, port: number, hostname = "127.0.0.1") {
-  const server = Deno.serve({ port, hostname, onListen: () => {} }, functionsHandler(ctx));
+export function serveFunctions(
+  ctx: AppContext,
+  port: number,
+  { hostname = "127.0.0.1", reusePort = false }: { hostname?: string; reusePort?: boolean } = {},
+) {
+  const handler = functionsHandler(ctx);
+  const server = Deno.serve(
+    { port, hostname, reusePort, onListen: () => {} },
+    reusePort
+      ? async (req, info) => {
+        // Which of the processes on the port answered: the local stack's, for tests and debugging.
+        const res = await handler(req, info);
+        const tagged = new Response(res.body, res);
+        tagged.headers.set("x-switchyard-instance", String(Deno.pid));
+        return tagged;
+      }
+      : handler,
+  );
   return { url: `http://${hostname}:${port}/functions/v1`, shutdown: () => server.shutdown() };
 }
 
@@ -49,8 +67,12 @@ if (import.meta.main) {
     component: "functions",
     dtos: await loadDtoFolder(config.SWITCHYARD_DTO_DIR),
   });
-  const server = serveFunctions(ctx, ctx.config.SWITCHYARD_PORT);
-  ctx.log.info("functions listening", { url: server.url, functions: functionNames });
+  const server = serveFunctions(ctx, ctx.config.SWITCHYARD_PORT, { reusePort: true });
+  ctx.log.info("functions listening", {
+    url: server.url,
+    functions: functionNames,
+    pid: Deno.pid,
+  });
   stopOnShutdown(async () => {
     await server.shutdown();
     await ctx.close();

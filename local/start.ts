@@ -2,7 +2,9 @@
  * `npm start`: the whole stack on this machine, without Docker. Postgres (project-local cluster
  * unless DATABASE_URL is set), migrations through the Supabase CLI, the fast store (Upstash, or
  * local redis-server behind our REST bridge, or in-process), the functions, the relay and the
- * scheduler. Ctrl-C or SIGTERM stops everything it started.
+ * scheduler, optionally a transaction-mode pgbouncer in front of Postgres. Every process is
+ * supervised (local/supervisor.ts): a crash is restarted with backoff. Ctrl-C or SIGTERM stops
+ * everything it started.
  */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
@@ -11,7 +13,9 @@ import { createLogger } from "../functions/_shared/log.ts";
 import { createSql } from "../functions/_shared/db.ts";
 import { randomToken } from "../functions/_shared/secrets.ts";
 import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
-import { type Cluster, startCluster } from "./postgres.ts";
+import { startCluster } from "./postgres.ts";
+import { startPgbouncer } from "./pgbouncer.ts";
+import { Supervisor } from "./supervisor.ts";
 import { redisServerPath, startRedis } from "./redis.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { type Child, spawn } from "./process.ts";
@@ -29,6 +33,7 @@ const deno = Deno.execPath();
 
 const { values: flags } = parseArgs({ args: Deno.args, options: { example: { type: "string" } } });
 
+const supervisor = new Supervisor({ log, statePath: `${stateDir}/supervisor.json` });
 const stoppers: (() => Promise<void>)[] = [];
 let stopping = false;
 async function stopAll(code: number) {
@@ -36,18 +41,28 @@ async function stopAll(code: number) {
   stopping = true;
   log.info("stopping");
   for (const stop of stoppers.reverse()) await stop().catch(() => {});
+  await supervisor.stopAll();
   Deno.exit(code);
 }
 for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stopAll(0));
 
-function supervise(child: Child) {
-  stoppers.push(() => child.stop());
-  child.process.status.then((s) => {
-    if (!stopping) {
-      log.error(`${child.name} exited unexpectedly`, { code: s.code });
-      void stopAll(1);
-    }
-  });
+/** A Deno child that stops with us; ready once `port` (if any) answers. */
+function denoService(name: string, args: string[], env?: Record<string, string>, port?: number) {
+  return {
+    name,
+    async start(): Promise<Child> {
+      const child = await spawn(name, deno, { args, env, output: "inherit", exitWithParent: true });
+      if (port) {
+        await Promise.race([
+          waitForPort(port),
+          child.process.status.then((s) => {
+            throw new Error(`${name} exited (${s.code}) during start-up`);
+          }),
+        ]);
+      }
+      return child;
+    },
+  };
 }
 
 try {
@@ -76,12 +91,20 @@ try {
   loadConfig({ DATABASE_URL: "postgres://placeholder@127.0.0.1/postgres", ...env });
 
   // Postgres
-  let cluster: Cluster | undefined;
   if (!Deno.env.get("DATABASE_URL")) {
     log.info("starting the project-local Postgres cluster", { dir: `${stateDir}/postgres` });
-    cluster = await startCluster({ dir: `${stateDir}/postgres`, port: dbPort });
-    stoppers.push(() => cluster!.stop());
-    env.DATABASE_URL = cluster.url;
+    let url = "";
+    await supervisor.add({
+      name: "postgres",
+      async start() {
+        const cluster = await startCluster({ dir: `${stateDir}/postgres`, port: dbPort });
+        url = cluster.url;
+        return cluster.child;
+      },
+      // SIGINT is Postgres' "fast" shutdown: disconnect clients, checkpoint, exit.
+      stop: (child) => child.stop("SIGINT"),
+    });
+    env.DATABASE_URL = url;
   }
 
   // Fast store
@@ -92,31 +115,33 @@ try {
       while ([dbPort, bridgePort, Number(env.SWITCHYARD_PORT ?? 54321)].includes(redisPort)) {
         redisPort = freePort();
       }
-      const redis = await startRedis({
-        port: redisPort,
-        dir: `${stateDir}/redis`,
-        logFile: `${stateDir}/redis.log`,
+      await supervisor.add({
+        name: "redis-server",
+        start: async () =>
+          (await startRedis({
+            port: redisPort,
+            dir: `${stateDir}/redis`,
+            logFile: `${stateDir}/redis.log`,
+          })).child,
       });
-      stoppers.push(() => redis.stop());
       env.UPSTASH_REDIS_REST_TOKEN = saved.UPSTASH_REDIS_REST_TOKEN ?? randomToken(32);
       env.UPSTASH_REDIS_REST_URL = `http://127.0.0.1:${bridgePort}`;
-      const bridge = await spawn("bridge", deno, {
-        args: [
+      await supervisor.add(denoService(
+        "bridge",
+        [
           "run",
           "-A",
           `${root}local/bridge.ts`,
           "--port",
           String(bridgePort),
           "--redis-port",
-          String(redis.port),
+          String(redisPort),
           "--token",
           env.UPSTASH_REDIS_REST_TOKEN,
         ],
-        output: "inherit",
-        exitWithParent: true,
-      });
-      supervise(bridge);
-      await waitForPort(bridgePort);
+        undefined,
+        bridgePort,
+      ));
     } else {
       delete env.UPSTASH_REDIS_REST_URL;
       delete env.UPSTASH_REDIS_REST_TOKEN;
@@ -161,36 +186,66 @@ try {
   ) if (env[k]) persisted[k] = env[k];
   await writeEnvFile(envPath, persisted);
 
-  const childEnv = { ...Deno.env.toObject(), ...env };
+  const childEnv: Record<string, string> = {
+    ...Deno.env.toObject(),
+    ...env,
+    SWITCHYARD_SUPERVISOR_STATE: `${stateDir}/supervisor.json`,
+  };
   const port = config.SWITCHYARD_PORT;
-  supervise(
-    await spawn("functions", deno, {
-      args: ["run", "-A", `${root}local/serve.ts`],
-      env: childEnv,
-      exitWithParent: true,
-    }),
+
+  // The functions reach Postgres through the pooler when asked, as hosted edge functions reach
+  // Supavisor; the relay (replication) and the scheduler (LISTEN) keep the direct connection.
+  let functionsEnv = childEnv;
+  if (config.SWITCHYARD_POOLER === "pgbouncer") {
+    const poolerPort = freePort();
+    const dbUrl = new URL(config.DATABASE_URL);
+    let pooledUrl = "";
+    await supervisor.add({
+      name: "pgbouncer",
+      async start() {
+        const pooler = await startPgbouncer({
+          port: poolerPort,
+          dbPort: Number(dbUrl.port || 5432),
+          dir: `${stateDir}/pgbouncer`,
+          users: [decodeURIComponent(dbUrl.username) || "postgres"],
+        });
+        pooledUrl = pooler.pooled(config.DATABASE_URL);
+        return pooler.child;
+      },
+    });
+    functionsEnv = {
+      ...childEnv,
+      DATABASE_URL: pooledUrl,
+      DB_TRANSACTION_POOLER: "1",
+      DATABASE_DIRECT_URL: config.DATABASE_URL,
+    };
+  }
+
+  const instances = config.SWITCHYARD_FUNCTION_INSTANCES || navigator.hardwareConcurrency || 1;
+  for (let i = 1; i <= instances; i++) {
+    await supervisor.add(
+      denoService(
+        instances === 1 ? "functions" : `functions#${i}`,
+        ["run", "-A", "--unstable-net", `${root}local/serve.ts`],
+        functionsEnv,
+        port,
+      ),
+    );
+  }
+  await supervisor.add(
+    denoService("relay", ["run", "-A", `${root}workers/relay/main.ts`], childEnv),
   );
-  await waitForPort(port);
-  supervise(
-    await spawn("relay", deno, {
-      args: ["run", "-A", `${root}workers/relay/main.ts`],
-      env: childEnv,
-      exitWithParent: true,
-    }),
-  );
-  supervise(
-    await spawn("scheduler", deno, {
-      args: ["run", "-A", `${root}workers/scheduler/main.ts`],
-      env: childEnv,
-      exitWithParent: true,
-    }),
+  await supervisor.add(
+    denoService("scheduler", ["run", "-A", `${root}workers/scheduler/main.ts`], childEnv),
   );
 
   const base = `http://127.0.0.1:${port}/functions/v1`;
   console.log(`
 Switchyard is running.${firstRun ? " (first run: demo tenant created)" : ""}
 
-  functions         ${base}/{api,admin,pipeline,telegram}
+  functions         ${base}/{api,admin,pipeline,telegram} (${instances} process${
+    instances === 1 ? "" : "es"
+  })${config.SWITCHYARD_POOLER === "pgbouncer" ? ", through pgbouncer (transaction mode)" : ""}
   DATABASE_URL      ${config.DATABASE_URL}
   fast store        ${config.UPSTASH_REDIS_REST_URL ?? "in-process (not durable)"}
   SUPABASE_URL      ${config.SUPABASE_URL}

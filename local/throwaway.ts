@@ -1,12 +1,14 @@
 /**
  * A throw-away Postgres cluster (logical WAL) and Redis on free ports, with the migrations applied
- * to a template database by the Supabase CLI. `npm test` and `npm run bench` both start one.
+ * to a template database by the Supabase CLI, and a transaction-mode pgbouncer in front of the
+ * cluster when asked. `npm test` and `npm run bench` both start one.
  */
 import { startCluster } from "./postgres.ts";
 import { startRedis } from "./redis.ts";
 import { freePort } from "./ports.ts";
 import { migrate } from "./migrate.ts";
 import { run } from "./process.ts";
+import { pgbouncerPath, startPgbouncer } from "./pgbouncer.ts";
 
 export interface Throwaway {
   /** What test and bench processes read to find the services. */
@@ -14,7 +16,9 @@ export interface Throwaway {
   stop(): Promise<void>;
 }
 
-export async function startThrowaway(opts: { durable?: boolean } = {}): Promise<Throwaway> {
+export async function startThrowaway(
+  opts: { durable?: boolean; pooler?: boolean } = {},
+): Promise<Throwaway> {
   const tmp = await Deno.makeTempDir({ prefix: "switchyard-" });
   // The cluster runs as an unprivileged user, who must be able to reach its folder.
   await Deno.chmod(tmp, 0o755);
@@ -31,6 +35,10 @@ export async function startThrowaway(opts: { durable?: boolean } = {}): Promise<
     stops.push(() => cluster.stop());
     const redis = await startRedis({ port: freePort() });
     stops.push(() => redis.stop());
+    const pooler = opts.pooler && pgbouncerPath()
+      ? await startPgbouncer({ port: freePort(), dbPort: cluster.port, dir: `${tmp}/pgbouncer` })
+      : undefined;
+    if (pooler) stops.push(() => pooler.child.stop());
     const template = "switchyard_template";
     await run("psql", [cluster.url, "-qc", `create database ${template}`]);
     await migrate(cluster.url.replace(/\/postgres$/, `/${template}`));
@@ -42,6 +50,7 @@ export async function startThrowaway(opts: { durable?: boolean } = {}): Promise<
         SWITCHYARD_TEST_PG_PORT: String(cluster.port),
         SWITCHYARD_TEST_REDIS_URL: redis.url,
         SWITCHYARD_TEST_REDIS_PORT: String(redis.port),
+        ...(pooler ? { SWITCHYARD_TEST_POOLER_PORT: String(pooler.port) } : {}),
       },
       stop,
     };

@@ -94,7 +94,8 @@ Deno.test("a receiver that is down: dead letter after the last retry, delivery.d
     assert.equal(dead.causation_id, events[0].id);
     assert.equal(dead.entity_id, "o-1");
     assert.equal(dead.data.deliveryId, dlq[0].deliveryId);
-    assert.deepEqual((await checkHealth(t.stack.ctx)).checks.deliveries, { due: 0, dead: 1 });
+    const backlog = (await checkHealth(t.stack.ctx)).checks.deliveries;
+    assert.deepEqual({ due: backlog.due, dead: backlog.dead }, { due: 0, dead: 1 });
 
     t.receiver.up();
     const replay = await t.admin("POST", "/admin/dlq/replay", { ids: [dlq[0].id] });

@@ -29,8 +29,16 @@ function required(name: string): string {
 
 export const SERVICE_KEY = "sy_service_test_key_0123456789abcdef";
 
+/**
+ * SWITCHYARD_TEST_THROUGH_POOLER=1 (npm test sets it for a subset of the suites): the stack's
+ * functions reach their database through the throw-away pgbouncer in transaction mode, as hosted
+ * functions reach Supavisor; the test's own `db.sql`, the relay and LISTEN stay direct.
+ */
+const throughPooler = Deno.env.get("SWITCHYARD_TEST_THROUGH_POOLER") === "1";
+
 export interface TestDb {
   name: string;
+  /** The direct connection. */
   url: string;
   sql: Sql;
   drop(): Promise<void>;
@@ -64,6 +72,13 @@ export async function testDatabase(): Promise<TestDb> {
   };
 }
 
+/** `url` through the throw-away pgbouncer. */
+function poolerUrl(url: string): string {
+  const u = new URL(url);
+  u.port = required("SWITCHYARD_TEST_POOLER_PORT");
+  return u.toString();
+}
+
 export interface TestStack {
   db: TestDb;
   ctx: AppContext;
@@ -95,8 +110,10 @@ export async function startStack(
     redisPort: Number(required("SWITCHYARD_TEST_REDIS_PORT")),
     token: "test-token",
   });
+  const pooled = throughPooler ? poolerUrl(db.url) : undefined;
   const env: Record<string, string> = {
-    DATABASE_URL: db.url,
+    DATABASE_URL: pooled ?? db.url,
+    ...(pooled ? { DB_TRANSACTION_POOLER: "1", DATABASE_DIRECT_URL: db.url } : {}),
     SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY,
     SWITCHYARD_ALLOW_PRIVATE_TARGETS: "1",
     SWITCHYARD_ENCRYPTION_KEY: btoa("k".repeat(32)),

@@ -31,7 +31,11 @@ Deno.test("appended events, also those from before the relay first ran, reach th
     await waitUntil("1,300 events handed over", handed, 30_000);
     const health = async () =>
       (await stack.db.sql<{ h: RelayHealth }[]>`select switchyard.health_relay() as h`)[0].h;
-    await waitUntil("lag 0", async () => (await health()).lag_events === 0, 5_000);
+    // The slot turns active once the catch-up is handed over and streaming starts: wait for both.
+    await waitUntil("lag 0 with the slot streaming", async () => {
+      const h = await health();
+      return h.lag_events === 0 && h.active === true;
+    }, 15_000);
     const caughtUp = await health();
     assert.equal(caughtUp.lag_ms, 0);
     assert.equal(caughtUp.active, true);
@@ -48,10 +52,15 @@ Deno.test("appended events, also those from before the relay first ran, reach th
       type: "order.created",
       entity: { type: "order", id: "late" },
     }]);
-    const down = await waitUntil("the lag to show the unstreamed event", async () => {
-      const h = await health();
-      return h.lag_events === 1 && h;
-    });
+    // The walsender notices the relay's exit a moment after it.
+    const down = await waitUntil(
+      "the lag to show the unstreamed event, the slot inactive",
+      async () => {
+        const h = await health();
+        return h.lag_events === 1 && h.active === false && h;
+      },
+      10_000,
+    );
     assert.ok(down.lag_ms > 0, `lag_ms ${down.lag_ms}`);
     assert.equal(down.active, false);
   } finally {

@@ -36,17 +36,34 @@ if (!only.length) {
 }
 
 let failed = false;
-const services = await startThrowaway();
+/** What also runs through a transaction-mode pgbouncer, so nothing depends on session state. */
+const throughPooler = ["tests/ingest.test.ts", "tests/delivery.test.ts", "tests/dto.test.ts"]
+  .filter((p) => existsSync(`${root}${p}`));
+
+const services = await startThrowaway({ pooler: true });
 stopOnSignal(services.stop);
 try {
   const env = { ...Deno.env.toObject(), ...services.env, NO_COLOR: "1" };
   const denoPaths = only.length ? only : codePaths.filter((p) => p !== "bench/");
-  const suites: { name: string; cmd: string; args: string[]; when: boolean }[] = [
+  const suites: {
+    name: string;
+    cmd: string;
+    args: string[];
+    env?: Record<string, string>;
+    when: boolean;
+  }[] = [
     {
       name: "deno",
       cmd: Deno.execPath(),
       args: ["test", "-A", "--no-check", ...denoPaths], // checked by the gate above
       when: true,
+    },
+    {
+      name: "deno, through pgbouncer (transaction mode)",
+      cmd: Deno.execPath(),
+      args: ["test", "-A", "--no-check", ...throughPooler],
+      env: { SWITCHYARD_TEST_THROUGH_POOLER: "1" },
+      when: !only.length && !!services.env.SWITCHYARD_TEST_POOLER_PORT,
     },
     {
       name: "sql",
@@ -66,7 +83,7 @@ try {
     const status = await new Deno.Command(suite.cmd, {
       args: suite.args,
       cwd: root,
-      env,
+      env: { ...env, ...suite.env },
       stdin: "null",
     }).spawn().status;
     if (!status.success) {

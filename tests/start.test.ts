@@ -7,63 +7,7 @@ import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
 import { waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
-import { descendants } from "../local/process.ts";
-
-const root = new URL("..", import.meta.url).pathname;
-
-const alive = (pid: number) => {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function boot(stateDir: string, ports: { api: number; db: number; bridge: number }) {
-  const env: Record<string, string> = { ...Deno.env.toObject() };
-  for (
-    const k of [
-      "DATABASE_URL",
-      "UPSTASH_REDIS_REST_URL",
-      "UPSTASH_REDIS_REST_TOKEN",
-      "SUPABASE_URL",
-      "SUPABASE_SERVICE_ROLE_KEY",
-    ]
-  ) delete env[k];
-  Object.assign(env, {
-    SWITCHYARD_STATE_DIR: stateDir,
-    SWITCHYARD_PORT: String(ports.api),
-    SWITCHYARD_DB_PORT: String(ports.db),
-    SWITCHYARD_BRIDGE_PORT: String(ports.bridge),
-    LOG_LEVEL: "warn",
-  });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "local/start.ts"],
-    cwd: root,
-    env,
-    clearEnv: true,
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let output = "";
-  const decoder = new TextDecoder();
-  const drain = (s: ReadableStream<Uint8Array>) =>
-    s.pipeTo(new WritableStream({ write: (c) => void (output += decoder.decode(c)) }));
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  const started = Date.now();
-  const url = `http://127.0.0.1:${ports.api}/functions/v1/api/health`;
-  let health: { status: string; checks: Record<string, unknown> } | undefined;
-  while (Date.now() - started < 60_000) {
-    try {
-      const res = await fetch(url);
-      health = await res.json();
-      if (res.status === 200 && health!.status === "ok") break;
-    } catch { /* not up yet */ }
-    await sleep(250);
-  }
-  return { child, health, elapsedMs: Date.now() - started, output: () => output, drained };
-}
+import { alive, boot, descendants, root } from "./start-support.ts";
 
 Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTERM leaves no process behind", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
@@ -151,7 +95,9 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
 Deno.test("when npm start is killed outright, its Deno processes stop with it and the next start takes Postgres and Redis back", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
   await Deno.chmod(stateDir, 0o755);
-  const booted = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
+  const booted = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() }, {
+    SWITCHYARD_FUNCTION_INSTANCES: "2",
+  });
   const children = descendants(booted.child.pid);
   const cmdline = (pid: number) => {
     try {
@@ -163,7 +109,7 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
   const denoChildren = children.filter((pid) => cmdline(pid).includes("deno"));
   try {
     assert.equal(booted.health?.status, "ok");
-    assert.equal(denoChildren.length, 4, "bridge, functions, relay and scheduler");
+    assert.equal(denoChildren.length, 5, "bridge, two functions processes, relay and scheduler");
     booted.child.kill("SIGKILL");
     await booted.child.status;
     await waitUntil("every Deno child to notice and stop", () => !denoChildren.some(alive), 15_000);

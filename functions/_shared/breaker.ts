@@ -5,6 +5,7 @@
  */
 import type { Clock } from "./clock.ts";
 import { systemClock } from "./clock.ts";
+import { withDeadline } from "./deadline.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
 
@@ -52,10 +53,15 @@ export class CircuitBreaker {
       : 0;
   }
 
-  /** Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it. */
+  /**
+   * Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it. With
+   * `deadlineMs`, a call still running after that long fails with DeadlineError (a hung server
+   * never fails a call by itself); the caller's `isFailure` decides whether that counts.
+   */
   async run<T>(
     fn: () => Promise<T>,
     isFailure: (err: unknown) => boolean = () => true,
+    deadlineMs?: number,
   ): Promise<T> {
     const state = this.state;
     if (state === "open" || (state === "half-open" && this.#probing)) {
@@ -64,7 +70,7 @@ export class CircuitBreaker {
     const probe = state === "half-open";
     if (probe) this.#probing = true;
     try {
-      const result = await fn();
+      const result = await (deadlineMs ? withDeadline(fn(), deadlineMs, this.name) : fn());
       this.success();
       return result;
     } catch (err) {

@@ -44,6 +44,18 @@ export const configSchema = z.object({
   DELIVERY_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(32),
   /** A claim's lease is the endpoint's timeout plus this; a dead instance's claims come back when it ends. */
   DELIVERY_LEASE_MARGIN_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  /** DATABASE_URL is a transaction-mode pooler (pgbouncer, Supavisor's port 6543): no prepared statements. */
+  DB_TRANSACTION_POOLER: flag,
+  /** With DB_TRANSACTION_POOLER: the direct connection for LISTEN (a pooled session cannot keep one). */
+  DATABASE_DIRECT_URL: postgresUrl.optional(),
+  /** Functions processes `npm start` runs on the one port (0: one per core). */
+  SWITCHYARD_FUNCTION_INSTANCES: z.coerce.number().int().min(0).max(64).default(0),
+  /** `pgbouncer`: `npm start` puts a transaction-mode pgbouncer between the functions and Postgres. */
+  SWITCHYARD_POOLER: z.enum(["none", "pgbouncer"]).default("none"),
+  /** Set by `npm start`: the file where it records the processes it supervises and their restarts. */
+  SWITCHYARD_SUPERVISOR_STATE: z.string().min(1).optional(),
+  /** Health and alerts call the relay or deliveries stalled after this long without progress while work waits. */
+  SWITCHYARD_STALL_MS: positiveInt(30_000),
   TELEGRAM_BOT_TOKEN: z.string().regex(/^\d+:[\w-]+$/, "must look like 123456:ABC-DEF").optional(),
   TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
   TELEGRAM_WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, "must be 1-256 of A-Z a-z 0-9 _ -")

@@ -8,6 +8,7 @@ import type { FastStore } from "./store/store.ts";
 import { createStore } from "./store/create.ts";
 import { createRegistry, type Registry } from "./dtos/registry.ts";
 import type { AnyDtoDefinition } from "./dtos/types.ts";
+import { guardStore } from "./store/guard.ts";
 
 export interface AppContext {
   config: Config;
@@ -35,13 +36,11 @@ export function createContext(
   const log = opts.log ?? createLogger(opts.component ?? "switchyard", { level: config.LOG_LEVEL });
   const clock = opts.clock ?? systemClock;
   const dtos = createRegistry(opts.dtos);
-  const sql = opts.sql ?? createSql(config.DATABASE_URL, { max: config.DB_POOL_SIZE });
-  const store = opts.store ??
-    createStore(
-      { url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN },
-      log,
-      clock,
-    );
+  const sql = opts.sql ?? createSql(config.DATABASE_URL, {
+    max: config.DB_POOL_SIZE,
+    transactionPooler: config.DB_TRANSACTION_POOLER,
+    listenUrl: config.DATABASE_DIRECT_URL,
+  });
   const onStateChange = (state: string, name: string) =>
     log.warn("circuit breaker changed state", { breaker: name, state });
   const breakers = {
@@ -58,6 +57,16 @@ export function createContext(
       onStateChange,
     }),
   };
+  // Every fast-store call, wherever it is made, is bounded and counted by the one breaker.
+  const store = guardStore(
+    opts.store ??
+      createStore(
+        { url: config.UPSTASH_REDIS_REST_URL, token: config.UPSTASH_REDIS_REST_TOKEN },
+        log,
+        clock,
+      ),
+    breakers.store,
+  );
   return {
     config,
     sql,

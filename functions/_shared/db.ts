@@ -1,16 +1,85 @@
 /** The Postgres pool (postgres.js), what a query on a pool or in a transaction takes, and outage detection. */
 import postgres from "postgres";
+import { createLogger } from "./log.ts";
+import { DeadlineError } from "./deadline.ts";
 
 export type Sql = postgres.Sql;
 
 /** A pool or a transaction: what a query that runs on either takes. */
 export type Queryable = postgres.Sql | postgres.TransactionSql;
 
-export function createSql(url: string, opts: { max?: number; application?: string } = {}): Sql {
+/** A connection not ready within this long has failed (a hung server accepts TCP); loaded machines need ~1 s. */
+export const DB_CONNECT_TIMEOUT_S = 3;
+
+/**
+ * postgres.js waits this long before reconnecting after a failure; its default grows to 20 s, and
+ * a query queued meanwhile waits it out. Capped at 0.5 s (jittered), a request on a database that
+ * is away fails within about connect timeout + backoff, and the breaker answers the rest at once.
+ */
+export function reconnectBackoffS(retries: number, random = Math.random): number {
+  return (0.5 + random() / 2) * Math.min(0.05 * 2 ** retries, 0.5);
+}
+
+/**
+ * The API's request paths give their database work this long through the breaker
+ * (`ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS)`): a hung server then costs a
+ * few callers 5 s each until the breaker opens, and everyone after a 503 at once.
+ */
+export const DB_CALL_DEADLINE_MS = 5_000;
+
+export interface SqlOptions {
+  max?: number;
+  application?: string;
+  /**
+   * Through a transaction-mode pooler (pgbouncer, Supavisor on port 6543): no protocol-level
+   * prepared statements, which such a pooler cannot keep across transactions. Default: false.
+   */
+  transactionPooler?: boolean;
+  /** With a pooler: the direct connection `sql.listen` uses, since LISTEN needs a session of its own. */
+  listenUrl?: string;
+}
+
+let rejectionsHandled = false;
+
+/**
+ * postgres.js fetches array types on each new connection without awaiting the result, so a server
+ * that fails a login half way (pgbouncer's "server login has been failing", a database starting
+ * up) rejects a promise nobody holds, which would end the process. Such errors are logged here;
+ * the queries waiting on that connection fail and are counted as usual.
+ */
+function survivePostgresRejections() {
+  if (rejectionsHandled || typeof globalThis.addEventListener !== "function") return;
+  rejectionsHandled = true;
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    const reason = (e as PromiseRejectionEvent).reason;
+    if (reason instanceof postgres.PostgresError || isUnavailable(reason)) {
+      e.preventDefault();
+      createLogger("db").warn("a database error no query was waiting for (connection set-up)", {
+        err: reason,
+      });
+    }
+  });
+}
+
+export function createSql(url: string, opts: SqlOptions = {}): Sql {
+  survivePostgresRejections();
+  const sql = connect(url, opts);
+  if (!opts.transactionPooler || !opts.listenUrl) return sql;
+  const direct = connect(opts.listenUrl, { ...opts, max: 1, transactionPooler: false });
+  const end = sql.end.bind(sql);
+  return Object.assign(sql, {
+    listen: direct.listen.bind(direct),
+    end: async (o?: { timeout?: number }) => void await Promise.all([end(o), direct.end(o)]),
+  }) as Sql;
+}
+
+function connect(url: string, opts: SqlOptions): Sql {
   return postgres(url, {
     max: opts.max ?? 10,
     idle_timeout: 30,
-    connect_timeout: 5,
+    connect_timeout: DB_CONNECT_TIMEOUT_S,
+    backoff: reconnectBackoffS,
+    prepare: !opts.transactionPooler,
     onnotice: () => {},
     connection: { application_name: opts.application ?? "switchyard" },
     transform: { undefined: null },
@@ -30,6 +99,8 @@ const unavailableCodes = new Set([
   "57P02",
   "57P03",
   "53300",
+  "08006",
+  "08001",
 ]);
 
 /** True when the database could not be reached or is shutting down, as opposed to a query error. */
@@ -38,6 +109,8 @@ export function isUnavailable(err: unknown): boolean {
   if (!e) return false;
   if (e.code && unavailableCodes.has(e.code)) return true;
   if (e.errno && unavailableCodes.has(e.errno)) return true;
+  // Only the database's own deadline (the breaker named "database"), not the fast store's.
+  if (err instanceof DeadlineError) return err.what === "database";
   return e.name === "ConnectionRefused" ||
     /connection refused|ECONNREFUSED|write CONNECTION_CLOSED/i.test(e.message ?? "");
 }

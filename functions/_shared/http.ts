@@ -1,7 +1,7 @@
 /** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
 import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
 import { AppError, errorBody } from "./errors.ts";
-import { isUnavailable } from "./db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
 import { timingSafeEqual } from "./secrets.ts";
 import { tenantForKey } from "./tenants.ts";
@@ -75,7 +75,14 @@ export function tenantAuth(ctx: AppContext): MiddlewareHandler<Env> {
   return async (c, next) => {
     const key = bearer(c);
     if (!key) throw new AppError("unauthorized", "missing Authorization: Bearer <API key>");
-    c.set("tenant", await ctx.breakers.db.run(() => tenantForKey(ctx.sql, key), isUnavailable));
+    c.set(
+      "tenant",
+      await ctx.breakers.db.run(
+        () => tenantForKey(ctx.sql, key),
+        isUnavailable,
+        DB_CALL_DEADLINE_MS,
+      ),
+    );
     await next();
   };
 }

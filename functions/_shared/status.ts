@@ -1,6 +1,7 @@
 /** What `switchyard status` shows: health, breakers that are not closed, and per-tenant counts. */
 import type { AppContext } from "./context.ts";
-import { checkHealth, type Health } from "./health.ts";
+import { checkHealth, type Health, HEALTH_CHECK_DEADLINE_MS } from "./health.ts";
+import { withDeadline } from "./deadline.ts";
 
 export interface SystemStatus extends Health {
   breakers: { name: string; tenant?: string; state: string; failureStreak?: number }[];
@@ -22,11 +23,18 @@ export async function systemStatus(ctx: AppContext): Promise<SystemStatus> {
     .filter((b) => b.state !== "closed")
     .map((b) => ({ name: b.name, state: b.state }));
   if (health.checks.database.status !== "ok") return { ...health, breakers: own, tenants: [] };
-  const [endpoints, tenants] = await Promise.all([
-    ctx.sql<{ endpoint_id: string; tenant: string; state: string; failure_streak: number }[]>`
+  // Bounded like health: a database that hangs now gives the health part, not a hung command.
+  const counts = await withDeadline(
+    Promise.all([
+      ctx.sql<{ endpoint_id: string; tenant: string; state: string; failure_streak: number }[]>`
       select * from switchyard.endpoint_breakers() where state <> 'closed' order by tenant, endpoint_id`,
-    ctx.sql<Record<string, string | number>[]>`select * from switchyard.tenant_status()`,
-  ]);
+      ctx.sql<Record<string, string | number>[]>`select * from switchyard.tenant_status()`,
+    ]),
+    HEALTH_CHECK_DEADLINE_MS,
+    "status counts",
+  ).catch(() => null);
+  if (!counts) return { ...health, breakers: own, tenants: [] };
+  const [endpoints, tenants] = counts;
   return {
     ...health,
     breakers: [

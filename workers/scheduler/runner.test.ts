@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import type { AppContext } from "../../functions/_shared/context.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
 import type { Job } from "./jobs.ts";
-import { runJobs } from "./runner.ts";
+import { JOB_RETRY, runJobs } from "./runner.ts";
 import { sleep } from "../../functions/_shared/clock.ts";
+import { retryDelayMs } from "../../functions/_shared/retry.ts";
 
 const logged: string[] = [];
 const ctx = {
@@ -78,4 +79,10 @@ Deno.test("a failing job is logged and retried later; stop ends a sleeping loop 
   const started = Date.now();
   await running.stop();
   assert.ok(Date.now() - started < 1_000);
+});
+
+Deno.test("a job failing over and over retries at least every 4 s, so it resumes within 5 s of a fix", () => {
+  for (let failures = 0; failures < 100; failures++) {
+    assert.ok(retryDelayMs(failures, JOB_RETRY, () => 0) <= 4_000);
+  }
 });

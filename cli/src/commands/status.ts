@@ -12,9 +12,32 @@ interface Status {
       breaker?: string;
       error?: string;
     };
-    relay: { status?: string; lagMs: number | null; lagEvents: number | null };
-    deliveries: { due: number | null; dead: number | null };
+    relay: {
+      status?: string;
+      lagMs: number | null;
+      lagEvents: number | null;
+      stalled?: boolean;
+      sinceProgressMs?: number | null;
+    };
+    deliveries: {
+      due: number | null;
+      dead: number | null;
+      stalled?: boolean;
+      oldestDueMs?: number | null;
+    };
     conciliations?: { pending: number; exhausted: number };
+    /** Under `npm start`: the supervised processes and their restarts. */
+    processes?: {
+      status: string;
+      restarts: number;
+      items: {
+        name: string;
+        pid: number | null;
+        status: string;
+        restarts: number;
+        lastRestartAt: string | null;
+      }[];
+    };
   };
   /** Circuit breakers that are not closed: the stack's own and endpoints'. */
   breakers?: { name: string; tenant?: string; state: string; failureStreak?: number }[];
@@ -35,6 +58,14 @@ const breakerColumns: Column<NonNullable<Status["breakers"]>[number]>[] = [
   { header: "tenant", get: (b) => b.tenant },
   { header: "state", get: (b) => b.state },
   { header: "failures", get: (b) => b.failureStreak },
+];
+
+const processColumns: Column<NonNullable<Status["checks"]["processes"]>["items"][number]>[] = [
+  { header: "process", get: (p) => p.name },
+  { header: "status", get: (p) => p.status },
+  { header: "restarts", get: (p) => p.restarts },
+  { header: "pid", get: (p) => p.pid },
+  { header: "last restart", get: (p) => p.lastRestartAt },
 ];
 
 const tenantColumns: Column<NonNullable<Status["tenants"]>[number]>[] = [
@@ -73,15 +104,27 @@ export default class StatusCommand extends AdminCommand {
       }, breaker ${store.breaker ?? "?"})${store.error ? ` — ${store.error}` : ""}`,
       "relay lag": `${cell(c.relay.lagMs)} ms, ${cell(c.relay.lagEvents)} events${
         c.relay.status ? ` (${c.relay.status})` : ""
+      }${c.relay.stalled ? ` — STALLED: no progress for ${c.relay.sinceProgressMs} ms` : ""}`,
+      deliveries: `${cell(c.deliveries.due)} due, ${cell(c.deliveries.dead)} dead${
+        c.deliveries.stalled
+          ? ` — STALLED: due for ${c.deliveries.oldestDueMs} ms, nothing claims them`
+          : ""
       }`,
-      deliveries: `${cell(c.deliveries.due)} due, ${cell(c.deliveries.dead)} dead`,
       conciliations: c.conciliations
         ? `${c.conciliations.pending} pending, ${c.conciliations.exhausted} exhausted`
         : "not reported",
       "open breakers": s.breakers
         ? (s.breakers.length ? String(s.breakers.length) : "none")
         : "not reported",
+      ...(c.processes
+        ? { processes: `${c.processes.status}, ${c.processes.items.length} supervised` }
+        : {}),
+      ...(c.processes ? { restarts: String(c.processes.restarts) } : {}),
     });
+    if (c.processes) {
+      this.log("\nProcesses (npm start)");
+      this.table(c.processes.items, processColumns);
+    }
     if (s.breakers?.length) {
       this.log("\nCircuit breakers not closed");
       this.table(s.breakers, breakerColumns);

@@ -1,14 +1,13 @@
 /**
- * The primary store: the fast store under `dto:{tenant}:{type}:{key}`, always behind the fast-store
- * circuit breaker and a short timeout, so a dead Redis costs one timeout per breaker probe, not
+ * The primary store: the fast store under `dto:{tenant}:{type}:{key}`, which every call reaches
+ * through the fast-store breaker and deadline (store/guard.ts), so a dead Redis costs one timeout per breaker probe, not
  * one per request.
  */
 import type { AppContext } from "../context.ts";
 import type { KeyRef } from "./types.ts";
 import type { Dto, DtoData } from "./types.ts";
 
-/** Well above a healthy round trip, well below what a reader should ever wait. */
-export const STORE_TIMEOUT_MS = 500;
+export { STORE_DEADLINE_MS as STORE_TIMEOUT_MS } from "../store/guard.ts";
 
 export const primaryKey = (r: KeyRef) => `dto:${r.tenant}:${r.type}:${r.key}`;
 
@@ -16,31 +15,6 @@ export const primaryKey = (r: KeyRef) => `dto:${r.tenant}:${r.type}:${r.key}`;
 export interface PrimaryValue {
   updatedAt: string;
   data: DtoData | null;
-}
-
-class StoreTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`fast store did not answer within ${ms} ms`);
-    this.name = "StoreTimeoutError";
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreTimeoutError(ms)), ms);
-  });
-  p.catch(() => {});
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Runs a fast-store call through the breaker with a timeout. */
-function guarded<T>(
-  ctx: AppContext,
-  fn: () => Promise<T>,
-  timeoutMs = STORE_TIMEOUT_MS,
-): Promise<T> {
-  return ctx.breakers.store.run(() => withTimeout(fn(), timeoutMs));
 }
 
 export interface PrimaryWrite extends KeyRef {
@@ -55,7 +29,7 @@ export function writePrimary(
 ): Promise<("wrote" | "stale" | Error)[]> {
   return Promise.all(
     writes.map((w) =>
-      guarded(ctx, () => ctx.store.setIfNewer(primaryKey(w), w.version, w.value))
+      ctx.store.setIfNewer(primaryKey(w), w.version, w.value)
         .then((wrote) => (wrote ? "wrote" as const : "stale" as const), (err) =>
           err instanceof Error ? err : new Error(String(err)))
     ),
@@ -71,7 +45,7 @@ export type PrimaryRead = { status: "hit"; dto: Dto | null } | { status: "miss" 
  * background, so no reader waits on a store that may still be dead.
  */
 export async function readPrimary(ctx: AppContext, ref: KeyRef): Promise<PrimaryRead> {
-  const read = () => guarded(ctx, () => ctx.store.getVersioned<PrimaryValue>(primaryKey(ref)));
+  const read = () => ctx.store.getVersioned<PrimaryValue>(primaryKey(ref));
   const state = ctx.breakers.store.state;
   if (state === "open") return { status: "unavailable" };
   if (state === "half-open") {

@@ -12,7 +12,7 @@ import type { AppContext } from "../context.ts";
 import { deliveriesForEvents, type DeliverySummary } from "../delivery/trace.ts";
 import { type EntityRef, entityTimeline, type Page } from "./queries.ts";
 import { type EventEnvelope, toEnvelope } from "./envelope.ts";
-import { isUnavailable } from "../db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
 import { cursorCodec } from "./cursor.ts";
 
 export type TraceItem = EventEnvelope & { deliveries: DeliverySummary[] };
@@ -47,13 +47,13 @@ export async function getTrace(
 ): Promise<{ trace: Trace; cache: "hit" | "miss" }> {
   const key = pageKey(e, limit, cursor);
   const [cached, version] = await Promise.all([
-    ctx.breakers.store.run(() => ctx.store.mget<string | CachedPage>([genKey(e), key])).catch(
+    ctx.store.mget<string | CachedPage>([genKey(e), key]).catch(
       (err) => {
         ctx.log.warn("trace cache unavailable", { err });
         return null;
       },
     ),
-    ctx.breakers.db.run(() => entityVersion(ctx, e), isUnavailable),
+    ctx.breakers.db.run(() => entityVersion(ctx, e), isUnavailable, DB_CALL_DEADLINE_MS),
   ]);
   const gen = typeof cached?.[0] === "string" ? cached[0] : "";
   const page = cached?.[1] as CachedPage | null | undefined;
@@ -61,11 +61,13 @@ export async function getTrace(
     return { trace: page.trace, cache: "hit" };
   }
 
-  const trace = await ctx.breakers.db.run(() => loadTrace(ctx, e, limit, cursor), isUnavailable);
+  const trace = await ctx.breakers.db.run(
+    () => loadTrace(ctx, e, limit, cursor),
+    isUnavailable,
+    DB_CALL_DEADLINE_MS,
+  );
   if (cached) {
-    await ctx.breakers.store.run(() =>
-      ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS })
-    )
+    await ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS })
       .catch((err) => ctx.log.warn("trace cache write failed", { err }));
   }
   return { trace, cache: "miss" };
@@ -109,8 +111,6 @@ export async function invalidateTraces(
   if (keys.size === 0) return;
   const gen = crypto.randomUUID();
   // Issued together, the fast store client sends these as one pipeline.
-  await ctx.breakers.store.run(() =>
-    Promise.all([...keys].map((k) => ctx.store.set(k, gen, { ttlMs: GEN_TTL_MS })))
-  )
+  await Promise.all([...keys].map((k) => ctx.store.set(k, gen, { ttlMs: GEN_TTL_MS })))
     .catch((err) => ctx.log.warn("trace invalidation failed", { err, entities: keys.size }));
 }

@@ -16,13 +16,16 @@ import {
   sampleRelayLag,
 } from "./queries.ts";
 import { hourFloor } from "./tenant.ts";
+import { progressFigures, type Stalls, stalls } from "./progress.ts";
 
 export type AlertKind =
   | "relay_lag"
   | "delivery_error_rate"
   | "dead_letters"
   | "breaker_open"
-  | "conciliation_exhausted";
+  | "conciliation_exhausted"
+  | "relay_stalled"
+  | "deliveries_stalled";
 
 export interface Condition {
   kind: AlertKind;
@@ -59,8 +62,32 @@ export function measure(
   window: { tenant: string; attempts: number; failed: number; dead: number }[],
   breakers: { name: string; state: string; tenant?: string | null }[],
   t: AlertThresholds = defaultThresholds,
+  stall?: Stalls,
 ): Condition[] {
   const out: Condition[] = [];
+  if (stall) {
+    const { relay, deliveries } = stall;
+    for (
+      const [kind, subject, stalled, value, detail] of [
+        ["relay_stalled", "relay:progress", relay.stalled, relay.oldestWaitingMs, {
+          sinceProgressMs: relay.sinceProgressMs,
+        }],
+        ["deliveries_stalled", "deliveries:progress", deliveries.stalled, deliveries.oldestDueMs, {
+          lastAttemptMs: deliveries.lastAttemptMs,
+        }],
+      ] as const
+    ) {
+      out.push({
+        kind,
+        tenant: null,
+        subject,
+        firing: stalled,
+        value: value ?? 0,
+        threshold: 0,
+        detail,
+      });
+    }
+  }
   const lag = health.relay?.lag_ms ?? null;
   if (lag !== null) {
     out.push({
@@ -182,7 +209,7 @@ export interface AlertRound {
   events: number;
 }
 
-/** One round: sample relay lag, measure, and emit what changed, in one transaction. */
+/** One round: sample relay lag and progress, measure, and emit what changed, in one transaction. */
 export async function evaluateAlerts(
   ctx: AppContext,
   t: AlertThresholds = defaultThresholds,
@@ -203,7 +230,12 @@ export async function evaluateAlerts(
     { name: ctx.breakers.store.name, state: ctx.breakers.store.state },
     ...await endpointBreakers(ctx.sql),
   ];
-  const conditions = measure(health, window, breakers, t);
+  const stall = stalls(
+    await progressFigures(ctx.sql),
+    health.relay?.active === true,
+    ctx.config.SWITCHYARD_STALL_MS,
+  );
+  const conditions = measure(health, window, breakers, t, stall);
   return await ctx.sql.begin(async (tx) => {
     const sql = tx;
     const [lock] = await sql<

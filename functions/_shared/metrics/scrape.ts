@@ -87,13 +87,9 @@ export async function collectFamilies(ctx: AppContext): Promise<Family[]> {
 }
 
 export async function prometheusText(ctx: AppContext): Promise<string> {
-  const hit = await ctx.breakers.store.run(() => ctx.store.get<string>(CACHE_KEY)).catch(() =>
-    null
-  );
+  const hit = await ctx.store.get<string>(CACHE_KEY).catch(() => null);
   if (hit) return hit;
   const text = render(await collectFamilies(ctx));
-  await ctx.breakers.store.run(() => ctx.store.set(CACHE_KEY, text, { ttlMs: CACHE_TTL_MS })).catch(
-    () => {},
-  );
+  await ctx.store.set(CACHE_KEY, text, { ttlMs: CACHE_TTL_MS }).catch(() => {});
   return text;
 }

@@ -116,13 +116,11 @@ export async function tenantMetrics(
   tenant: string,
 ): Promise<{ metrics: TenantMetrics; cached: boolean }> {
   const key = `${tenant}:metrics:v1`;
-  const hit = await ctx.breakers.store.run(() => ctx.store.get<TenantMetrics>(key)).catch(() =>
-    null
-  );
+  const hit = await ctx.store.get<TenantMetrics>(key).catch(() => null);
   if (hit) return { metrics: hit, cached: true };
   const metrics = await computeTenantMetrics(ctx, tenant);
-  await ctx.breakers.store.run(() => ctx.store.set(key, metrics, { ttlMs: CACHE_TTL_MS })).catch((
-    err,
-  ) => ctx.log.warn("metrics cache write failed", { tenant, error: err }));
+  await ctx.store.set(key, metrics, { ttlMs: CACHE_TTL_MS }).catch((err) =>
+    ctx.log.warn("metrics cache write failed", { tenant, error: err })
+  );
   return { metrics, cached: false };
 }

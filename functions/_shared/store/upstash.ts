@@ -15,6 +15,8 @@ import {
   type SetOptions,
   type Versioned,
 } from "./store.ts";
+import { STORE_DEADLINE_MS } from "./guard.ts";
+import { DeadlineError } from "../deadline.ts";
 
 // The version is the first field of the stored JSON (see encodeVersioned), so no cjson decode.
 const SET_IF_NEWER = `
@@ -42,6 +44,8 @@ export interface UpstashStoreConfig {
   token: string;
   /** Prefix of @upstash/ratelimit's keys. */
   rateLimitPrefix?: string;
+  /** Each HTTP request is aborted after this long. Default: STORE_DEADLINE_MS (500 ms). */
+  deadlineMs?: number;
 }
 
 export class UpstashStore implements FastStore {
@@ -52,14 +56,21 @@ export class UpstashStore implements FastStore {
   #setIfNewer;
   #incrWithTtl;
   #prefix: string;
+  #deadlineMs: number;
 
   constructor(config: UpstashStoreConfig) {
+    this.#deadlineMs = config.deadlineMs ?? STORE_DEADLINE_MS;
+    const deadlineMs = this.#deadlineMs;
     // We serialize JSON ourselves, so a stored string "123" comes back as a string.
     this.redis = new Redis({
       url: config.url,
       token: config.token,
       automaticDeserialization: false,
       enableTelemetry: false,
+      // A hung store must not hold a request open: each one is aborted at the deadline, and the
+      // client's own retries (five, up to ~4 s) are left to the breaker.
+      signal: () => AbortSignal.timeout(deadlineMs),
+      retry: { retries: 1, backoff: () => 20 },
     });
     this.#setIfNewer = this.redis.createScript<number>(SET_IF_NEWER);
     this.#incrWithTtl = this.redis.createScript<number>(INCR_WITH_TTL);
@@ -128,10 +139,15 @@ export class UpstashStore implements FastStore {
         redis: this.redis,
         limiter: Ratelimit.slidingWindow(limit, `${windowMs} ms`),
         prefix: this.#prefix,
+        // Its default (5 s) resolves a hung call as "allowed"; ours is short and reported below.
+        timeout: this.#deadlineMs,
       });
       this.#limiters.set(id, limiter);
     }
     const res = await limiter.limit(key, cost === 1 ? undefined : { rate: cost });
+    if (res.reason === "timeout") {
+      throw new DeadlineError("fast store rate limit", this.#deadlineMs);
+    }
     return { success: res.success, remaining: Math.max(0, res.remaining), resetMs: res.reset };
   }
 
