@@ -20,12 +20,12 @@ import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
-import { report, summarize } from "./stats.ts";
+import { benchSeconds, report, summarize } from "./stats.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
-const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? 15);
+const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? benchSeconds(15));
 const NEIGHBOURS = (Deno.env.get("BENCH_NOISY_NEIGHBOURS") ?? "slow,failing,blipping").split(",");
 
 // The receivers run in their own process (`--receiver`), as target systems would.
