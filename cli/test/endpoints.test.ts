@@ -247,7 +247,8 @@ describe("replay, deliveries and dead letters", () => {
   it("replay routes past events again and reports totals", async () => {
     const r = await cli("replay", "--tenant", tenant.slug, "--from", "1h", "--json");
     assert.equal(r.exit, 0, r.stdout);
-    assert.deepEqual(r.json, { created: 3, scanned: 2, done: true });
+    // The two events above, and the endpoint.disabled event of the disable test before.
+    assert.deepEqual(r.json, { created: 3, scanned: 3, done: true });
     const human = await cli(
       "replay",
       "--tenant",
