@@ -17,7 +17,7 @@ import {
   listening,
   mqttConsumer,
   natsConsumer,
-} from "../tests/broker_fixtures.ts";
+} from "../tests/broker-fixtures.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";

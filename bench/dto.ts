@@ -6,7 +6,7 @@
  * while the secondary's work ran in Postgres' own processes.
  */
 import { seedTenant, startStack } from "../tests/harness.ts";
-import { loggedEvents, relay, seedBank } from "../tests/dto_fixtures.ts";
+import { loggedEvents, relay, seedBank } from "../tests/dto-fixtures.ts";
 import { benchCount, type Figure, report } from "./stats.ts";
 
 const arg = (name: string, fallback: number) =>

@@ -7,7 +7,7 @@
  * healthy p99 stays within 2× of alone.
  */
 import { testDatabase } from "../tests/harness.ts";
-import { benchContext } from "./_context.ts";
+import { benchContext } from "./context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -22,7 +22,7 @@ import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
 import { benchSeconds, report, summarize } from "./stats.ts";
 import { sleep } from "../functions/_shared/clock.ts";
-import { epochNow, serveReceiver, spawnReceiver } from "./_receiver.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./receiver.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
 const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? benchSeconds(15));

@@ -10,7 +10,7 @@ import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";
 import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
-import { recordingPipeline, relayEnv, startRelay, writeEvents } from "../tests/relay_support.ts";
+import { recordingPipeline, relayEnv, startRelay, writeEvents } from "../tests/relay-support.ts";
 import { seedTenant, SERVICE_KEY } from "../tests/harness.ts";
 import { benchCount, benchSeconds, type Figure, report, summarize } from "./stats.ts";
 import { waitUntil } from "../tests/wait.ts";

@@ -17,12 +17,12 @@
  */
 import { Redis } from "@upstash/redis";
 import { benchSeconds, type Figure, report, summarize } from "./stats.ts";
-import { startUserStack } from "./lib/user_stack.ts";
+import { startUserStack } from "./lib/user-stack.ts";
 import { cpuPercent, descendants, processName, sampleCpu } from "./lib/procs.ts";
 import { load, onPath } from "./lib/load.ts";
 import { orderBatches } from "./lib/events.ts";
 import { RespPool } from "../local/resp.ts";
-import { seedBank } from "../tests/dto_fixtures.ts";
+import { seedBank } from "../tests/dto-fixtures.ts";
 import { createSql } from "../functions/_shared/db.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 

@@ -1,4 +1,4 @@
--- Every index on switchyard.events names the query that uses it (tests/event_indexes.test.ts checks
+-- Every index on switchyard.events names the query that uses it (tests/event-indexes.test.ts checks
 -- that each still serves it). All eight are used, so none is dropped; what changes is the id: a
 -- random id put every append on a random leaf of the primary key, a time-ordered one appends at the
 -- right edge, so that index costs what the monotonic ones cost (no random page reads and fewer

@@ -11,13 +11,13 @@ import {
   Forwarder,
   listening,
   natsConsumer,
-} from "./broker_fixtures.ts";
+} from "./broker-fixtures.ts";
 import {
   type DeliveryStack,
   emitAndRoute,
   orderEvent,
   withDeliveryStack,
-} from "./delivery_fixtures.ts";
+} from "./delivery-fixtures.ts";
 import { waitUntil } from "./wait.ts";
 import { deliveriesForEvents } from "../functions/_shared/delivery/trace.ts";
 import {

@@ -1,7 +1,7 @@
 /** Deferred conciliation: retries live in a table, survive a restart, and end exhausted when the source keeps failing. */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
+import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto-fixtures.ts";
 import { composeDtos } from "../functions/_shared/dtos/composer.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import { defaultPolicy } from "../functions/_shared/dtos/policy.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { emitAndRoute, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, withDeliveryStack } from "./delivery-fixtures.ts";
 
 Deno.test("REST, SOAP and GraphQL bodies arrive exactly as templated, with content types and auth headers", async () => {
   await withDeliveryStack({}, async ({ receiver, slug, sql, endpoint }) => {

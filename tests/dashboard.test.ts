@@ -3,7 +3,7 @@ import { launchBrowser, screenshotPath } from "./browser.ts";
 import { dashboardFiles } from "../functions/admin/routes/dashboard.ts";
 import { client } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fixtures.ts";
 import { waitUntil } from "./wait.ts";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { type Burst, seedBursts } from "./metrics-seed.ts";

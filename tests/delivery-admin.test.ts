@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent } from "./delivery-fixtures.ts";
 
 Deno.test("bad endpoint input is a 400 or 404 listing the problems, and nothing is written", async () => {
   const stack = await startStack({ store: "memory" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { seedTenant } from "./harness.ts";
-import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery-fixtures.ts";
 import { deliveriesForEvents } from "../functions/_shared/delivery/trace.ts";
 import { checkHealth } from "../functions/_shared/health.ts";
 import { staysTrue, waitUntil } from "./wait.ts";

@@ -1,7 +1,7 @@
 /** The DTO middleware end to end: composition, coalescing, gaps, stale writes, reads, rebuilds. */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto_fixtures.ts";
+import { fromSource, loggedEvents, relay, seedBank, timeline } from "./dto-fixtures.ts";
 import { composeDtos } from "../functions/_shared/dtos/composer.ts";
 import customerPosition from "../examples/bank/dtos/customer-position.ts";
 import customerProfile from "../examples/bank/dtos/customer-profile.ts";

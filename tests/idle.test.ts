@@ -1,10 +1,10 @@
 /** Idle is idle: with nothing due and no traffic, the stack as `npm start` runs it barely touches Postgres. */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { bootStack } from "./stack_process.ts";
+import { bootStack } from "./stack-process.ts";
 import { testDatabase } from "./harness.ts";
 import { nextDueInMs } from "../functions/_shared/delivery/claim.ts";
-import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent } from "./delivery-fixtures.ts";
 import { createApiKey, createTenant } from "../functions/_shared/tenants.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack, type TestStack } from "./harness.ts";
-import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent } from "./delivery-fixtures.ts";
 import { startReceiver } from "./receiver.ts";
 import { sha256Hex } from "../functions/_shared/secrets.ts";
 import { loadConfig } from "../functions/_shared/config.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { launchBrowser, screenshotPath } from "./browser.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fixtures.ts";
 import { waitUntil } from "./wait.ts";
 
 const shot = (name: string) => screenshotPath("PORTAL_SCREENSHOTS", name);

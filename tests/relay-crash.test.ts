@@ -1,6 +1,6 @@
 /** The relay survives kill -9: nothing lost, per-entity order kept, and only one relay streams at a time. */
 import assert from "node:assert/strict";
-import { assertOrderPerIncarnation, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import { assertOrderPerIncarnation, withStreamingRelay, writeEvents } from "./relay-support.ts";
 import { waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 

@@ -11,7 +11,7 @@ import {
   relayEnv,
   startRelay,
   writeEvents,
-} from "./relay_support.ts";
+} from "./relay-support.ts";
 import { waitUntil } from "./wait.ts";
 
 Deno.test("the relay reconnects after a Postgres restart and recovers from a lost slot", async (t) => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { seedTenant, startStack } from "./harness.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
-import { relayEnv, startRelay, withStreamingRelay, writeEvents } from "./relay_support.ts";
+import { relayEnv, startRelay, withStreamingRelay, writeEvents } from "./relay-support.ts";
 import { staysTrue, waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { retentionJob } from "../workers/scheduler/jobs/retention.ts";
-import { writeEvents } from "./relay_support.ts";
+import { writeEvents } from "./relay-support.ts";
 
 Deno.test("retention removes events older than RETENTION_DAYS and keeps the rest", async () => {
   const stack = await startStack({ store: "memory", env: { RETENTION_DAYS: "7" } });

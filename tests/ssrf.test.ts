@@ -6,7 +6,7 @@ import {
   orderEvent,
   runScheduledDeliveries,
   withDeliveryStack,
-} from "./delivery_fixtures.ts";
+} from "./delivery-fixtures.ts";
 import { loadConfig } from "../functions/_shared/config.ts";
 import { createContext } from "../functions/_shared/context.ts";
 import { createLogger } from "../functions/_shared/log.ts";

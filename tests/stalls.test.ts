@@ -9,9 +9,9 @@ import {
   orderEvent,
   runScheduledDeliveries,
   withDeliveryStack,
-} from "./delivery_fixtures.ts";
+} from "./delivery-fixtures.ts";
 import { waitUntil } from "./wait.ts";
-import { relayEnv, startRelay, writeEvents } from "./relay_support.ts";
+import { relayEnv, startRelay, writeEvents } from "./relay-support.ts";
 import { evaluateAlerts } from "../functions/_shared/metrics/alerts.ts";
 
 import type { Health } from "../functions/_shared/health.ts";

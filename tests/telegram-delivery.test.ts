@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
-import { emitAndRoute, orderEvent } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent } from "./delivery-fixtures.ts";
 import { DeliveryWorker } from "../functions/_shared/delivery/worker.ts";
 import { startFakeTelegram } from "./fake-telegram.ts";
 import type { Clock } from "../functions/_shared/clock.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
-import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery-fixtures.ts";
 import { toEnvelope } from "../functions/_shared/events/envelope.ts";
 import { staysTrue } from "./wait.ts";
 

@@ -1,11 +1,11 @@
 /**
  * pg-boss as a delivery peer: one queue in its own schema of the benchmark's database, a job per
- * delivery, workers doing the same signed POST (signed_post.ts). Tuned for throughput as its docs
+ * delivery, workers doing the same signed POST (signed-post.ts). Tuned for throughput as its docs
  * suggest: batches, several local workers, LISTEN/NOTIFY wake-ups and burst fetching while
  * batches come back full.
  */
 import { PgBoss } from "pg-boss";
-import { type DeliveryJob, signedPost } from "./signed_post.ts";
+import { type DeliveryJob, signedPost } from "./signed-post.ts";
 
 const QUEUE = "deliver";
 

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { client, startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay } from "../../tests/relay_support.ts";
-import { fromSource } from "../../tests/dto_fixtures.ts";
+import { relayEnv, startRelay } from "../../tests/relay-support.ts";
+import { fromSource } from "../../tests/dto-fixtures.ts";
 import { freePort } from "../../local/ports.ts";
 import { startRedis } from "../../local/redis.ts";
 import { startBridge } from "../../local/bridge.ts";

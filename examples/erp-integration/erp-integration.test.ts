@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { client, SERVICE_KEY, startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay } from "../../tests/relay_support.ts";
+import { relayEnv, startRelay } from "../../tests/relay-support.ts";
 import { spawn } from "../../local/process.ts";
 import { startErpExample } from "./setup.ts";
 import type { FakeErp } from "./erps/server.ts";

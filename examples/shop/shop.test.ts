@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Webhook } from "standardwebhooks";
 import amqp from "amqplib";
 import { startStack } from "../../tests/harness.ts";
-import { relayEnv, startRelay } from "../../tests/relay_support.ts";
+import { relayEnv, startRelay } from "../../tests/relay-support.ts";
 import { startFakeTelegram } from "../../tests/fake-telegram.ts";
 import { spawn } from "../../local/process.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
@@ -19,7 +19,7 @@ import {
 import { startShop } from "./setup.ts";
 import { waitUntil } from "../../tests/wait.ts";
 import { consumeOrders, type OrderMessage } from "./rabbitmq.ts";
-import { listening } from "../../tests/broker_fixtures.ts";
+import { listening } from "../../tests/broker-fixtures.ts";
 import { closeBrokerLinks } from "../../functions/_shared/delivery/connectors/broker-pool.ts";
 
 const scheduler = new URL("../../workers/scheduler/main.ts", import.meta.url).pathname;

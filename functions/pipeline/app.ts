@@ -3,7 +3,7 @@ import type { AppContext } from "../_shared/context.ts";
 import { createFunctionApp, readJson, serviceAuth } from "../_shared/http.ts";
 import { parseOrThrow } from "../_shared/validation.ts";
 import { handoverBatchSchema } from "../_shared/pipeline/batch.ts";
-import { acceptHandover } from "../_shared/pipeline/handover.ts";
+import { acceptHandover } from "../_shared/pipeline/accept-batch.ts";
 import { conciliateDueNow, deliverDue, inBackground } from "../_shared/pipeline/deliver.ts";
 import { isUnavailable } from "../_shared/db.ts";
 

@@ -5,7 +5,7 @@
 import { loadConfigOrExit } from "../../functions/_shared/config.ts";
 import { createLogger } from "../../functions/_shared/log.ts";
 import { sleep, systemClock } from "../../functions/_shared/clock.ts";
-import { pipelineBatchUrl } from "./handover.ts";
+import { pipelineBatchUrl } from "./send-batch.ts";
 import { retryDelayMs } from "../../functions/_shared/retry.ts";
 import { runSession } from "./session.ts";
 import { stopOnShutdown } from "../../functions/_shared/lifecycle.ts";

@@ -9,7 +9,7 @@ import type { Config } from "../../functions/_shared/config.ts";
 import type { Logger } from "../../functions/_shared/log.ts";
 import type { Clock } from "../../functions/_shared/clock.ts";
 import { rowToEvent } from "../../functions/_shared/events/envelope.ts";
-import { handOver, type HandoverTarget } from "./handover.ts";
+import { handOver, type HandoverTarget } from "./send-batch.ts";
 import { StreamConsumer } from "./consumer.ts";
 import { formatLsn, type Lsn, parseLsn } from "./pgoutput.ts";
 import { catchUpCursor, dropSlot, markSlot, slotInfo, takeRelayLock } from "./queries.ts";

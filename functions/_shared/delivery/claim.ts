@@ -1,5 +1,5 @@
 /** The worker's three statements: claim due deliveries, record a batch of outcomes, find the next due time. */
-import type { Sql } from "../db.ts";
+import type { Queryable, Sql } from "../db.ts";
 import type { EndpointRow } from "./endpoint-schema.ts";
 import type { EventRow } from "../events/envelope.ts";
 
@@ -65,7 +65,11 @@ export interface Judgement {
   maxFailingMs: number;
 }
 
-export function recordOutcomes(sql: Sql, outcomes: Outcome[], j: Judgement): Promise<Recorded[]> {
+export function recordOutcomes(
+  sql: Queryable,
+  outcomes: Outcome[],
+  j: Judgement,
+): Promise<Recorded[]> {
   return sql<Recorded[]>`
     select * from switchyard.record_delivery_outcomes(${sql.json(outcomes as never)}::jsonb,
       ${j.breakerFailures}, make_interval(secs => ${j.breakerOpenMs / 1000}),

@@ -37,10 +37,10 @@ export interface WorkerOptions extends Partial<Judgement> {
   leaseMarginMs?: number;
 }
 
-class SendFailed extends Error {
+class SendFailedError extends Error {
   constructor(readonly result: SendResult) {
     super(result.error ?? "send failed");
-    this.name = "SendFailed";
+    this.name = "SendFailedError";
   }
 }
 
@@ -195,7 +195,7 @@ export class DeliveryWorker {
         const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
         const connector = connectorFor(endpoint.kind);
         if (!connector) {
-          throw new SendFailed({
+          throw new SendFailedError({
             ok: false,
             latencyMs: 0,
             error: `no connector is registered for ${endpoint.kind} endpoints`,
@@ -214,7 +214,7 @@ export class DeliveryWorker {
           endpoint.timeoutMs + SEND_GRACE_MS,
         );
       } catch (err) {
-        result = err instanceof SendFailed
+        result = err instanceof SendFailedError
           ? err.result
           : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
       }
@@ -255,7 +255,7 @@ export class DeliveryWorker {
     for (let attempt = 1;; attempt++) {
       try {
         const recorded = await this.ctx.sql.begin(async (tx) => {
-          const rows = await recordOutcomes(tx as never, outcomes, judgement);
+          const rows = await recordOutcomes(tx, outcomes, judgement);
           const now = new Date(this.ctx.clock.now());
           await appendEvents(tx, [
             ...rows.filter((r) => r.kind === "dead").map((d) =>

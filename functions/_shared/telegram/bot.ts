@@ -8,7 +8,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { AppContext } from "../context.ts";
 import type { Config } from "../config.ts";
 import { type ChatInfo, redeemLinkCode, tenantsOfChat, unlinkChat } from "./linking.ts";
-import { subscriptionsOfTenants } from "./status.ts";
+import { subscriptionsOfTenants } from "./chat-subscriptions.ts";
 import { replies, replyLanguage } from "./replies.ts";
 
 const text = (max: number) => z.string().max(max);

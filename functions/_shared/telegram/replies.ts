@@ -1,7 +1,7 @@
 /** What the bot says, in Spanish and English (by the user's Telegram language). All values escaped. */
 import { escapeHtml as e } from "./render.ts";
 import type { Language } from "./templates.ts";
-import type { TenantSubscriptions } from "./status.ts";
+import type { TenantSubscriptions } from "./chat-subscriptions.ts";
 
 export function replyLanguage(code: string | undefined): Language {
   return code?.toLowerCase().startsWith("es") ? "es" : "en";

@@ -6,7 +6,7 @@ import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
 import { parseExactJson, parseOrThrow } from "../../_shared/validation.ts";
 import { appendEvents } from "../../_shared/events/append.ts";
 import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts";
-import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest_limits.ts";
+import { enforceIngestLimits, ipLimit } from "../../_shared/events/ingest-limits.ts";
 import {
   entityParamsSchema,
   listEvents,

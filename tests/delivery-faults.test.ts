@@ -1,6 +1,6 @@
 /** Failure semantics as the README states them, with real receivers that fail, blip and hang. */
 import assert from "node:assert/strict";
-import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, withDeliveryStack } from "./delivery-fixtures.ts";
 import { waitUntil } from "./wait.ts";
 import { startReceiver } from "./receiver.ts";
 import type { Sql } from "../functions/_shared/db.ts";

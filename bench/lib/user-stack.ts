@@ -3,7 +3,7 @@
  * state folder and ports), with the ingest guards raised, once the relay and the scheduler run too.
  * Stopped with SIGTERM as Ctrl-C would, and anything left of it by pid.
  */
-import { bootStack } from "../../tests/stack_process.ts";
+import { bootStack } from "../../tests/stack-process.ts";
 import { descendants } from "../../local/process.ts";
 import { sleep } from "../../functions/_shared/clock.ts";
 

@@ -1,6 +1,6 @@
 /** First attempts do not wait for the scheduler: the invocation that routes an event starts its delivery. */
 import assert from "node:assert/strict";
-import { bootStack } from "./stack_process.ts";
+import { bootStack } from "./stack-process.ts";
 import { startReceiver } from "./receiver.ts";
 
 Deno.test("with the scheduler process stopped (SIGSTOP), a new event still reaches its webhook; its retry waits for the scheduler", async () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
-import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery_fixtures.ts";
+import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fixtures.ts";
 import { freePort, waitForPort } from "../local/ports.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { waitUntil } from "./wait.ts";

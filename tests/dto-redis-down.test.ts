@@ -1,7 +1,7 @@
 /** Losing Redis loses speed, never data: reads fall back to Postgres, fast, and the primary heals. */
 import assert from "node:assert/strict";
 import { client, seedTenant, startStack } from "./harness.ts";
-import { fromSource, relay, seedBank } from "./dto_fixtures.ts";
+import { fromSource, relay, seedBank } from "./dto-fixtures.ts";
 import { freePort } from "../local/ports.ts";
 import { startRedis } from "../local/redis.ts";
 import { startBridge } from "../local/bridge.ts";
