@@ -173,7 +173,7 @@ function json(body: unknown, status = 200): Response {
   });
 }
 
-export function bridgeHandler(pool: RespPool, token: string): (req: Request) => Promise<Response> {
+function bridgeHandler(pool: RespPool, token: string): (req: Request) => Promise<Response> {
   const scripts = new Scripts();
   const expected = `Bearer ${token}`;
 

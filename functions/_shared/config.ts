@@ -15,7 +15,7 @@ const httpUrl = z.string().refine((v) => /^https?:\/\//.test(v) && URL.canParse(
 });
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-export const configSchema = z.object({
+const configSchema = z.object({
   DATABASE_URL: postgresUrl,
   SUPABASE_URL: httpUrl.default("http://127.0.0.1:54321"),
   SUPABASE_SERVICE_ROLE_KEY: z.string().min(16, "must be at least 16 characters"),

@@ -41,7 +41,7 @@ export function createFunctionApp(name: string, ctx: AppContext): Hono<Env> {
   return app;
 }
 
-export function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Response {
+function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Response {
   if (err instanceof AppError) {
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(errorBody(err.code, err.message, err.details), err.status as 400);

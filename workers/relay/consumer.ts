@@ -24,7 +24,7 @@ export interface ConsumerIo {
 }
 
 /** A decoded events row (all columns as text) as the pipeline's LoggedEvent. */
-export function replicatedRowToEvent(row: Record<string, string | null>): LoggedEvent {
+function replicatedRowToEvent(row: Record<string, string | null>): LoggedEvent {
   return rowToEvent({ ...row, version: Number(row.version) } as unknown as EventRow);
 }
 

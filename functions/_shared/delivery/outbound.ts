@@ -163,7 +163,7 @@ function excerptOf(chunks: Uint8Array[], size: number): string {
 }
 
 /** Retry-After as delta-seconds or an HTTP date, in ms from now. */
-export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);

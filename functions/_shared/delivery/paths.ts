@@ -7,7 +7,7 @@ export function isValidPath(path: string): boolean {
 }
 
 /** Splits a valid path into keys and indexes; `$` is the empty path (the whole value). */
-export function parsePath(path: string): (string | number)[] {
+function parsePath(path: string): (string | number)[] {
   if (path === "$") return [];
   const parts: (string | number)[] = [];
   for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {

@@ -15,7 +15,7 @@ export type AddressClass =
   | "reserved"
   | "invalid";
 
-export function parseIPv4(text: string): number[] | null {
+function parseIPv4(text: string): number[] | null {
   const parts = text.split(".");
   if (parts.length !== 4) return null;
   const bytes = parts.map((p) => (/^(0|[1-9]\d{0,2})$/.test(p) ? Number(p) : NaN));
@@ -23,7 +23,7 @@ export function parseIPv4(text: string): number[] | null {
 }
 
 /** Eight 16-bit groups, or null. Accepts `::` compression, an embedded dotted IPv4 tail and a zone. */
-export function parseIPv6(text: string): number[] | null {
+function parseIPv6(text: string): number[] | null {
   let s = text.replace(/^\[|\]$/g, "").replace(/%.*$/, "").toLowerCase();
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (dotted) {
@@ -113,7 +113,7 @@ export type Resolver = (host: string) => Promise<string[]>;
 const DNS_TIMEOUT_MS = 5_000;
 
 /** A and AAAA records through Deno.resolveDns; a name that resolves to nothing is an error. */
-export const dnsResolver: Resolver = async (host) => {
+const dnsResolver: Resolver = async (host) => {
   const signal = AbortSignal.timeout(DNS_TIMEOUT_MS);
   const results = await Promise.allSettled([
     Deno.resolveDns(host, "A", { signal }),

@@ -84,7 +84,7 @@ export function templateProblems(template: unknown): string[] {
   return problems;
 }
 
-export function applyFormat(value: unknown, format: Format | undefined): unknown {
+function applyFormat(value: unknown, format: Format | undefined): unknown {
   if (format === undefined || value === undefined) return value;
   switch (format) {
     case "upper":

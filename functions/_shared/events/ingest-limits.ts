@@ -16,7 +16,7 @@ const WINDOW_MS = 1_000;
  * The caller's address: the first hop of X-Forwarded-For when SWITCHYARD_TRUST_FORWARDED_FOR is
  * set (only behind a proxy that overwrites it, such as Supabase's gateway), else the connection's.
  */
-export function clientAddress(c: HonoContext<Env>, trustForwarded: boolean): string {
+function clientAddress(c: HonoContext<Env>, trustForwarded: boolean): string {
   if (trustForwarded) {
     const first = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     if (first) return first;
@@ -29,7 +29,7 @@ export function clientAddress(c: HonoContext<Env>, trustForwarded: boolean): str
 }
 
 /** Seconds to put in Retry-After: at least one. */
-export function retryAfterSeconds(resetMs: number, nowMs: number): number {
+function retryAfterSeconds(resetMs: number, nowMs: number): number {
   return Math.max(1, Math.ceil((resetMs - nowMs) / 1000));
 }
 

@@ -19,7 +19,7 @@ import type { NewEvent } from "./append.ts";
 /** The version after it must still fit the `integer` column. */
 const MAX_EXPECTED_VERSION = INT4_MAX - 1;
 export const MAX_INGEST_BODY = 1024 * 1024;
-export const MAX_INGEST_EVENTS = 1_000;
+const MAX_INGEST_EVENTS = 1_000;
 /** Nesting deeper than this in `data`/`metadata` is refused: it is never meant and costs to walk. */
 const MAX_DEPTH = 32;
 
@@ -29,7 +29,7 @@ const jsonObject = z.record(z.string(), z.unknown()).superRefine((value, ctx) =>
   if (problem) ctx.addIssue({ code: "custom", message: problem.message, path: problem.path });
 });
 
-export const incomingEventSchema = z.object({
+const incomingEventSchema = z.object({
   type: eventTypeSchema,
   entity: z.object({
     type: entityTypeSchema,

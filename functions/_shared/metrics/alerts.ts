@@ -46,7 +46,7 @@ export interface AlertThresholds {
   windowMs: number;
 }
 
-export const defaultThresholds: AlertThresholds = {
+const defaultThresholds: AlertThresholds = {
   relayLagMs: 30_000,
   errorRate: 0.01,
   minAttempts: 10,

@@ -4,11 +4,11 @@ import { isUnavailable } from "../db.ts";
 import { counters, endpointBreakers, healthFigures, latencyBuckets } from "./queries.ts";
 import { breakerValue, type Family, histogramSamples, render } from "./prometheus.ts";
 
-export const LATENCY_BOUNDS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const LATENCY_BOUNDS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const CACHE_KEY = "switchyard:metrics:prometheus";
 const CACHE_TTL_MS = 10_000;
 
-export async function collectFamilies(ctx: AppContext): Promise<Family[]> {
+async function collectFamilies(ctx: AppContext): Promise<Family[]> {
   const now = new Date(ctx.clock.now());
   const [rows, buckets, health, more] = await ctx.breakers.db.run(() =>
     Promise.all([

@@ -33,7 +33,7 @@ export interface TenantMetrics {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Pure: stored totals before `through` plus live rows after it; 24 hourly buckets ending with the current hour. */
-export function shapeTenantMetrics(
+function shapeTenantMetrics(
   tenant: string,
   now: number,
   through: number | null,
@@ -95,7 +95,7 @@ export function shapeTenantMetrics(
   };
 }
 
-export async function computeTenantMetrics(
+async function computeTenantMetrics(
   ctx: AppContext,
   tenant: string,
 ): Promise<TenantMetrics> {

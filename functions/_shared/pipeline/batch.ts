@@ -11,7 +11,7 @@ import {
 
 const isoTimestamp = z.string().datetime({ offset: true });
 
-export const loggedEventSchema = z.object({
+const loggedEventSchema = z.object({
   seq: seqSchema.min(1),
   id: z.string().min(1).max(200),
   type: eventTypeSchema,

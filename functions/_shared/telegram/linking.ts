@@ -4,9 +4,9 @@ import type { Clock } from "../clock.ts";
 import { getTenant } from "../tenants.ts";
 import { randomToken, sha256Hex } from "../secrets.ts";
 
-export const LINK_CODE_TTL_MS = 15 * 60_000;
+const LINK_CODE_TTL_MS = 15 * 60_000;
 /** Deep links (`t.me/<bot>?start=<code>`) allow up to 64 of A-Z a-z 0-9 _ -. */
-export const linkCodePattern = /^[A-Za-z0-9_-]{1,64}$/;
+const linkCodePattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type ChatStatus = "active" | "unlinked" | "blocked";
 
