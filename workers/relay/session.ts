@@ -41,27 +41,7 @@ export async function runSession(
   const end = (reason: string) => session.signal.aborted || session.abort(new Error(reason));
   const onShutdown = () => end("shutting down");
   shutdown.addEventListener("abort", onShutdown, { once: true });
-  const common = {
-    max: 1,
-    max_lifetime: null,
-    idle_timeout: 0,
-    connect_timeout: 5,
-    fetch_types: false,
-    onnotice: () => {},
-  } as const;
-  const lockSql = postgres(config.DATABASE_URL, {
-    ...common,
-    connection: { application_name: APPLICATION },
-    onclose: () => end("lock connection closed"),
-  });
-  const repl = postgres(config.DATABASE_URL, {
-    ...common,
-    transform: { column: {}, value: {}, row: {} },
-    connection: { application_name: APPLICATION, replication: "database", TimeZone: "UTC" },
-    onclose: () => end("replication connection closed"),
-  });
-  const closeAll = () =>
-    Promise.allSettled([repl.end({ timeout: 0 }), lockSql.end({ timeout: 0 })]);
+  const { lockSql, repl, closeAll } = connect(config.DATABASE_URL, end);
   session.signal.addEventListener("abort", () => void closeAll(), { once: true });
   let consumer: StreamConsumer | undefined;
   try {
@@ -72,30 +52,7 @@ export async function runSession(
     );
     log.info("relay lock taken", { slot });
     const startLsn = await prepareSlot({ ...deps, target }, lockSql, repl, session.signal);
-    // postgres.js types the CopyBoth stream as Writable; it is a Duplex (see its subscribe.js).
-    const stream = await repl.unsafe(
-      `START_REPLICATION SLOT ${slot} LOGICAL ${
-        formatLsn(startLsn)
-      } (proto_version '1', publication_names '${PUBLICATION}')`,
-    ).writable() as unknown as Duplex;
-    const io = {
-      write: (m: Uint8Array) => void stream.write(m),
-      pause: () => void stream.pause(),
-      resume: () => void stream.resume(),
-      handOver: (events: Parameters<typeof handOver>[1]) =>
-        handOver(target, events, session.signal),
-      now: () => deps.clock.now(),
-      onError: (err: Error) => end(`stream failed: ${err.message}`),
-    };
-    consumer = new StreamConsumer(
-      io,
-      startLsn,
-      config.RELAY_BATCH_SIZE,
-      config.RELAY_BATCH_WAIT_MS,
-    );
-    stream.on("data", (chunk: Uint8Array) => consumer!.onData(chunk));
-    stream.on("error", (err: Error) => end(`replication stream error: ${err.message}`));
-    stream.on("close", () => end("replication stream closed"));
+    consumer = await startStreaming({ ...deps, target }, repl, startLsn, session.signal, end);
     log.info("streaming", { slot, from: formatLsn(startLsn) });
     onStreaming();
     await new Promise((resolve) =>
@@ -109,6 +66,67 @@ export async function runSession(
     await closeAll();
   }
   if (!shutdown.aborted) throw session.signal.reason;
+}
+
+/** The session's two connections, one holding the relay lock and one streaming: either closing ends it. */
+function connect(url: string, end: (reason: string) => void) {
+  const common = {
+    max: 1,
+    max_lifetime: null,
+    idle_timeout: 0,
+    connect_timeout: 5,
+    fetch_types: false,
+    onnotice: () => {},
+  } as const;
+  const lockSql = postgres(url, {
+    ...common,
+    connection: { application_name: APPLICATION },
+    onclose: () => end("lock connection closed"),
+  });
+  const repl = postgres(url, {
+    ...common,
+    transform: { column: {}, value: {}, row: {} },
+    connection: { application_name: APPLICATION, replication: "database", TimeZone: "UTC" },
+    onclose: () => end("replication connection closed"),
+  });
+  const closeAll = () =>
+    Promise.allSettled([repl.end({ timeout: 0 }), lockSql.end({ timeout: 0 })]);
+  return { lockSql, repl, closeAll };
+}
+
+/** Streams the slot from `startLsn` into a consumer that hands batches to the pipeline. */
+async function startStreaming(
+  deps: RelayDeps,
+  repl: postgres.Sql,
+  startLsn: Lsn,
+  signal: AbortSignal,
+  end: (reason: string) => void,
+): Promise<StreamConsumer> {
+  const { config } = deps;
+  // postgres.js types the CopyBoth stream as Writable; it is a Duplex (see its subscribe.js).
+  const stream = await repl.unsafe(
+    `START_REPLICATION SLOT ${config.RELAY_SLOT} LOGICAL ${
+      formatLsn(startLsn)
+    } (proto_version '1', publication_names '${PUBLICATION}')`,
+  ).writable() as unknown as Duplex;
+  const io = {
+    write: (m: Uint8Array) => void stream.write(m),
+    pause: () => void stream.pause(),
+    resume: () => void stream.resume(),
+    handOver: (events: Parameters<typeof handOver>[1]) => handOver(deps.target, events, signal),
+    now: () => deps.clock.now(),
+    onError: (err: Error) => end(`stream failed: ${err.message}`),
+  };
+  const consumer = new StreamConsumer(
+    io,
+    startLsn,
+    config.RELAY_BATCH_SIZE,
+    config.RELAY_BATCH_WAIT_MS,
+  );
+  stream.on("data", (chunk: Uint8Array) => consumer.onData(chunk));
+  stream.on("error", (err: Error) => end(`replication stream error: ${err.message}`));
+  stream.on("close", () => end("replication stream closed"));
+  return consumer;
 }
 
 /** The LSN to stream from: the slot's confirmed position, or the new slot's consistent point after a catch-up. */
