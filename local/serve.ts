@@ -1,7 +1,7 @@
 /**
  * Serves every function at `/functions/v1/<name>` (Supabase's local URL layout), passing each app
  * the path the edge runtime would: `/<name>/...`. `npm start` runs several of these processes on
- * the one port (`reusePort`, which needs `--unstable-net`): the kernel spreads connections between
+ * the one port (`reusePort`, unstable in Deno: deno.json enables `net`): the kernel spreads connections between
  * them, so nothing may rely on state kept in one process.
  */
 import type { AppContext } from "../functions/_shared/context.ts";

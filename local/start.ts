@@ -226,7 +226,7 @@ try {
     await supervisor.add(
       denoService(
         instances === 1 ? "functions" : `functions#${i}`,
-        ["run", "-A", "--unstable-net", `${root}local/serve.ts`],
+        ["run", "-A", `${root}local/serve.ts`],
         functionsEnv,
         port,
       ),
