@@ -261,8 +261,8 @@ describe("replay, deliveries and dead letters", () => {
       endpointId,
     );
     assert.equal(human.exit, 0, human.stderr);
-    assert.match(human.stderr, /… scanned 2 events, created 0 deliveries/);
-    assert.match(human.stdout, /replay done: scanned 2 events, created 0 deliveries/);
+    assert.match(human.stderr, /… scanned 3 events, created 0 deliveries/);
+    assert.match(human.stdout, /replay done: scanned 3 events, created 0 deliveries/);
   });
 
   it("replay needs a tenant and a valid --from; unknown tenants exit 1", async () => {
