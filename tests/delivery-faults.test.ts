@@ -89,6 +89,32 @@ Deno.test("events routed while an endpoint is disabled wait held and arrive once
     }
   }));
 
+Deno.test("past a drain's budget, the sends a slow endpoint still has in flight keep no one else waiting", () =>
+  withDeliveryStack({ worker: { drainBudgetMs: 1_000 } }, async (t) => {
+    const slow = startReceiver();
+    slow.respond(() => ({ delayMs: 9_000 }));
+    try {
+      await t.endpoint({ url: slow.url, events: ["order.*"], timeoutMs: 8_000, maxInFlight: 2 });
+      await t.endpoint({ events: ["product.*"] });
+      await emitAndRoute(t.sql, [orderEvent(t.slug, "o-1"), orderEvent(t.slug, "o-2")]);
+      await slow.waitFor(2);
+      // The drain that sent them passes its 1 s budget while they hang: it claims no more.
+      await sleep(1_500);
+      await emitAndRoute(
+        t.sql,
+        Array.from({ length: 5 }, (_, i) => orderEvent(t.slug, `p-${i}`, "product.updated")),
+      );
+      const healthy = await t.receiver.waitFor(5);
+      const firstTimeout = slow.requests[0].at + 8_000;
+      assert.ok(
+        healthy.every((r) => r.at < firstTimeout),
+        "a newer drain delivered the healthy endpoint's events before the slow sends timed out",
+      );
+    } finally {
+      await slow.close();
+    }
+  }));
+
 Deno.test("a slow endpoint holds only its own share: a healthy neighbour's deliveries go out while its sends hang", () =>
   withDeliveryStack({ worker: { maxInFlight: 16 } }, async (t) => {
     const slow = startReceiver();

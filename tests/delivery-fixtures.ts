@@ -11,9 +11,12 @@ import { routeEvents } from "../functions/_shared/delivery/route.ts";
 import assert from "node:assert/strict";
 import { client, seedTenant, SERVICE_KEY, startStack, type TestStack } from "./harness.ts";
 import { type Receiver, startReceiver } from "./receiver.ts";
-import type { WorkerOptions } from "../functions/_shared/delivery/worker.ts";
 import type { AppContext } from "../functions/_shared/context.ts";
-import { configureDeliveries, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import {
+  configureDeliveries,
+  type DeliveryOptions,
+  stopDeliveries,
+} from "../functions/_shared/pipeline/deliver.ts";
 import { createDeliveriesJob } from "../workers/scheduler/jobs/deliveries.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
 
@@ -21,7 +24,7 @@ import { runJobs } from "../workers/scheduler/runner.ts";
  * Deliveries as the stack runs them: the scheduler's deliveries job (in this process, no grace for
  * first attempts, since nothing else starts them here) waking the functions served with `ctx`.
  */
-export function runScheduledDeliveries(ctx: AppContext, opts: WorkerOptions = {}) {
+export function runScheduledDeliveries(ctx: AppContext, opts: DeliveryOptions = {}) {
   configureDeliveries(ctx, opts);
   const running = runJobs(ctx, [createDeliveriesJob({ firstTryGraceMs: 0 })]);
   return {
@@ -72,7 +75,7 @@ export interface DeliveryStack {
 
 /** A stack, a tenant, a receiver and (unless `worker: false`) scheduled deliveries; all closed after `fn`. */
 export async function withDeliveryStack(
-  opts: { worker?: boolean | WorkerOptions; env?: Record<string, string> },
+  opts: { worker?: boolean | DeliveryOptions; env?: Record<string, string> },
   fn: (t: DeliveryStack) => Promise<void>,
 ): Promise<void> {
   const stack = await startStack({ store: "memory", env: opts.env });

@@ -137,7 +137,8 @@ Deno.test("a failing endpoint trips its breaker; failed rounds disable it with t
   withDeliveryStack(
     { worker: { breakerFailures: 3, breakerOpenMs: 300, maxFailedRounds: 3 } },
     async (t) => {
-      const ep = await t.endpoint({ retrySchedule: [50, 50, 50, 50, 50, 50, 50, 50] });
+      // Tries enough to outlive three rounds (the breaker open 300 ms each), however they fall.
+      const ep = await t.endpoint({ retrySchedule: Array(20).fill(100) });
       t.receiver.respond(() => ({ status: 500 }));
       await emitAndRoute(t.sql, Array.from({ length: 6 }, (_, i) => orderEvent(t.slug, `o-${i}`)));
       const shown = await waitUntil("the endpoint disabled", async () => {

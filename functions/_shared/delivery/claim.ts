@@ -1,4 +1,7 @@
-/** The worker's three statements: claim due deliveries, record a batch of outcomes, find the next due time. */
+/**
+ * The worker's statements: claim due deliveries, record a batch of outcomes, count the tries due
+ * while breakers are open, find the next due time.
+ */
 import type { Queryable, Sql } from "../db.ts";
 import type { EndpointRow } from "./endpoint-schema.ts";
 import type { EventRow } from "../events/envelope.ts";
@@ -11,8 +14,6 @@ export interface Claimed {
   /** Tries made before this claim. */
   tries: number;
   replay: boolean;
-  /** false while the endpoint's breaker is open: the try is counted, not sent. */
-  send: boolean;
   /** This try is the half-open breaker's one probe. */
   probe: boolean;
   endpoint: EndpointRow;
@@ -34,8 +35,6 @@ export interface Outcome {
   id: string;
   lease: string;
   kind: OutcomeKind;
-  /** false: counted while the breaker was open, never sent. */
-  sent?: boolean;
   probe?: boolean;
   delay_ms?: number;
   ok?: boolean;
@@ -74,6 +73,30 @@ export function recordOutcomes(
     select * from switchyard.record_delivery_outcomes(${sql.json(outcomes as never)}::jsonb,
       ${j.breakerFailures}, make_interval(secs => ${j.breakerOpenMs / 1000}),
       ${j.maxFailedRounds}, make_interval(secs => ${j.maxFailingMs / 1000}))`;
+}
+
+export interface UnsentTry {
+  id: string;
+  tenant: string;
+  endpoint_id: string;
+  event_id: string;
+  entity_type: string;
+  entity_id: string;
+  /** Tries made, this one included. */
+  tries: number;
+  /** Set when this try was the schedule's last: the delivery is dead-lettered. */
+  dead_letter_id: string | null;
+  /** The delivery's event, for the dead ones. */
+  event: EventRow | null;
+}
+
+/** Counts one try of up to `limit` deliveries due at open breakers (see switchyard.count_unsent_tries). */
+export function countUnsentTries(
+  sql: Queryable,
+  limit: number,
+  error: string,
+): Promise<UnsentTry[]> {
+  return sql<UnsentTry[]>`select * from switchyard.count_unsent_tries(${limit}, ${error})`;
 }
 
 /**

@@ -1,7 +1,9 @@
 /**
  * The delivery worker: claims due deliveries in batches whenever it has room, sends them
  * concurrently through their kind's connector, and records outcomes in batches (attempts, retries,
- * dead letters and their `delivery.dead` events, `endpoint.disabled`). It runs inside function
+ * dead letters and their `delivery.dead` events, `endpoint.disabled`). Beside that, a few times a
+ * second, it counts the tries that fall due at endpoints whose breaker is open, in bulk and off
+ * the claim's path, so a failing endpoint's backlog never slows the others' claims. It runs inside function
  * invocations; any number of workers (instances) may run side by side, since claims are SKIP
  * LOCKED and leased, and the breaker and in-flight limit live in Postgres, shared by all. A
  * worker that dies leaves leases that expire, so its claims come back.
@@ -17,6 +19,7 @@ import { afterFailure, defaultRetrySchedule } from "./backoff.ts";
 import {
   claimDeliveries,
   type Claimed,
+  countUnsentTries,
   DELIVERIES_CHANNEL,
   type Judgement,
   nextDueInMs,
@@ -54,6 +57,12 @@ const transientCodes = new Set(["40P01", "40001"]);
 
 export const breakerOpenError = "not sent: the endpoint's circuit breaker is open";
 
+/** Tries due at open breakers are counted this often while a drain runs, and once as it ends. */
+const UNSENT_EVERY_MS = 250;
+const UNSENT_BATCH = 500;
+/** The scheduler hears of new due times at most this late. */
+const NOTIFY_GAP_MS = 100;
+
 export class DeliveryWorker {
   readonly id = `w_${randomToken(10)}`;
   readonly #opts: Required<WorkerOptions>;
@@ -61,6 +70,7 @@ export class DeliveryWorker {
   #pulse!: () => void;
   #signal!: Promise<void>;
   #stopped = false;
+  #notifyTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly ctx: AppContext, opts: WorkerOptions = {}) {
     this.#opts = {
@@ -93,10 +103,11 @@ export class DeliveryWorker {
   }
 
   /**
-   * Sends until nothing is due or in flight (or, past `budgetMs`, until what is in flight is
-   * done); resolves to ms until the next due delivery (Infinity: none).
+   * Sends until nothing is due or in flight; resolves to ms until the next due delivery (Infinity:
+   * none). Past `budgetMs` it claims no more and calls `onBudget` (a newer drain may claim
+   * meanwhile), then waits for what it has in flight.
    */
-  async drain(opts: { budgetMs?: number } = {}): Promise<number> {
+  async drain(opts: { budgetMs?: number; onBudget?: () => void } = {}): Promise<number> {
     const { batchSize, maxInFlight } = this.#opts;
     const until = opts.budgetMs === undefined ? Infinity : this.ctx.clock.now() + opts.budgetMs;
     const inFlight = new Set<Promise<void>>();
@@ -115,10 +126,28 @@ export class DeliveryWorker {
         this.#pulse();
       });
     };
+    // Counting tries at open breakers runs beside the claims, never in their way.
+    const counter = { running: null as Promise<void> | null, at: 0, beforeEnd: false };
+    const count = () => {
+      counter.at = this.ctx.clock.now() + UNSENT_EVERY_MS;
+      counter.running = this.#countUnsent().then((n) => {
+        if (n === UNSENT_BATCH) counter.at = 0; // more are due: go on at once
+      }).finally(() => {
+        counter.running = null;
+        this.#pulse();
+      });
+    };
+    const ticker = setInterval(() => this.#pulse(), UNSENT_EVERY_MS);
+    let budgetSpent = false;
     this.#wantClaim = true;
     while (!this.#stopped) {
       const room = maxInFlight - inFlight.size;
       const claiming = this.ctx.clock.now() < until;
+      if (!claiming && !budgetSpent) {
+        budgetSpent = true;
+        opts.onBudget?.();
+      }
+      if (claiming && !counter.running && this.ctx.clock.now() >= counter.at) count();
       // Claim whenever there is room: a slow endpoint's sends must not keep the others waiting.
       if (this.#wantClaim && claiming && room > 0) {
         const limit = Math.min(room, batchSize);
@@ -142,26 +171,55 @@ export class DeliveryWorker {
           });
           inFlight.add(p);
         }
+        if (claimed.length > 0) counter.beforeEnd = false;
         if (claimed.length === limit) this.#wantClaim = true;
         continue;
       }
-      if (
-        inFlight.size === 0 && buffer.length === 0 && !flushQueued &&
-        (!this.#wantClaim || !claiming)
-      ) {
+      const idle = inFlight.size === 0 && buffer.length === 0 && !flushQueued &&
+        (!this.#wantClaim || !claiming);
+      if (idle && !counter.running) {
         await flushing;
-        if (!this.#wantClaim || !claiming) break;
-        continue;
+        if (this.#wantClaim && claiming) continue;
+        // One more count before ending, so the due time answered lies ahead; a wake-up meanwhile
+        // is still served by this drain.
+        if (claiming && !counter.beforeEnd) {
+          counter.beforeEnd = true;
+          count();
+          continue;
+        }
+        break;
       }
       if (buffer.length > 0 && inFlight.size === 0) flush();
       await this.#signal;
       this.#rearm();
     }
+    clearInterval(ticker);
     flush();
-    await flushing;
+    await Promise.all([flushing, counter.running]);
+    await this.#notifyDue();
     if (this.#stopped) return Infinity;
     const due = await nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight);
     return due ?? Infinity;
+  }
+
+  /**
+   * A retry or a release set a due time the scheduler may not know yet: NOTIFY it, at most once
+   * per NOTIFY_GAP_MS and never inside an outcome's transaction (Postgres serializes the commits
+   * of every transaction that notifies; inside them, a healthy endpoint's routing waited on a
+   * failing one's outcomes). A drain sends what is pending before it ends.
+   */
+  #dueMoved() {
+    this.#notifyTimer ??= setTimeout(() => void this.#notifyDue(), NOTIFY_GAP_MS);
+  }
+
+  async #notifyDue() {
+    if (this.#notifyTimer === undefined) return;
+    clearTimeout(this.#notifyTimer);
+    this.#notifyTimer = undefined;
+    await this.ctx.sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.catch((err) =>
+      // Not lost: the scheduler looks again at the latest when the claim's lease would have ended.
+      this.ctx.log.warn("waking the scheduler failed", { err })
+    );
   }
 
   #rearm() {
@@ -171,57 +229,52 @@ export class DeliveryWorker {
   async #process(c: Claimed, lease: string): Promise<Pending> {
     const event = rowToEvent(c.event);
     const pending = (outcome: Omit<Outcome, "id" | "lease">): Pending => ({
-      outcome: { id: c.id, lease, sent: c.send, probe: c.probe, ...outcome },
+      outcome: { id: c.id, lease, probe: c.probe, ...outcome },
       event,
       endpointId: c.endpoint_id,
     });
     let result: SendResult;
-    if (!c.send) {
-      // The breaker stops sending, not the clock: the try counts and the schedule moves on.
-      result = { ok: false, latencyMs: 0, error: breakerOpenError };
-    } else {
-      const limit = c.endpoint.rate_limit_per_second;
-      if (limit) {
-        const r = await this.ctx.store.rateLimit(
-          `${c.tenant}:delivery-rate:${c.endpoint_id}`,
-          limit,
-          1_000,
-        ).catch(() => null);
-        if (r && !r.success) {
-          return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
-        }
+    const limit = c.endpoint.rate_limit_per_second;
+    if (limit) {
+      const r = await this.ctx.store.rateLimit(
+        `${c.tenant}:delivery-rate:${c.endpoint_id}`,
+        limit,
+        1_000,
+      ).catch(() => null);
+      if (r && !r.success) {
+        return pending({ kind: "release", delay_ms: Math.max(20, r.resetMs - Date.now()) });
       }
-      try {
-        const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
-        const connector = connectorFor(endpoint.kind);
-        if (!connector) {
-          throw new SendFailedError({
-            ok: false,
-            latencyMs: 0,
-            error: `no connector is registered for ${endpoint.kind} endpoints`,
-          });
-        }
-        const delivery = {
-          id: c.id,
-          tenant: c.tenant,
-          endpointId: c.endpoint_id,
-          eventId: c.event_id,
-          attempt: c.tries + 1,
-          replay: c.replay,
-        };
-        result = await withinDeadline(
-          connector.send(this.ctx, delivery, endpoint, event),
-          endpoint.timeoutMs + SEND_GRACE_MS,
-        );
-      } catch (err) {
-        result = err instanceof SendFailedError
-          ? err.result
-          : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
+    }
+    try {
+      const endpoint = await toDeliveryEndpoint(this.ctx, c.endpoint);
+      const connector = connectorFor(endpoint.kind);
+      if (!connector) {
+        throw new SendFailedError({
+          ok: false,
+          latencyMs: 0,
+          error: `no connector is registered for ${endpoint.kind} endpoints`,
+        });
       }
-      // Queued, not failed: flow control (e.g. Telegram's per-chat pace) hands it back for later.
-      if (!result.ok && result.deferred) {
-        return pending({ kind: "release", delay_ms: Math.max(20, result.retryAfterMs ?? 1_000) });
-      }
+      const delivery = {
+        id: c.id,
+        tenant: c.tenant,
+        endpointId: c.endpoint_id,
+        eventId: c.event_id,
+        attempt: c.tries + 1,
+        replay: c.replay,
+      };
+      result = await withinDeadline(
+        connector.send(this.ctx, delivery, endpoint, event),
+        endpoint.timeoutMs + SEND_GRACE_MS,
+      );
+    } catch (err) {
+      result = err instanceof SendFailedError
+        ? err.result
+        : { ok: false, latencyMs: 0, error: `send failed: ${(err as Error).message}` };
+    }
+    // Queued, not failed: flow control (e.g. Telegram's per-chat pace) hands it back for later.
+    if (!result.ok && result.deferred) {
+      return pending({ kind: "release", delay_ms: Math.max(20, result.retryAfterMs ?? 1_000) });
     }
     const attempt = {
       ok: result.ok,
@@ -241,6 +294,35 @@ export class DeliveryWorker {
         ? { kind: "dead", ...attempt }
         : { kind: "retry", delay_ms: step.delayMs, ...attempt },
     );
+  }
+
+  /**
+   * Counts one try of up to UNSENT_BATCH deliveries due at open breakers, appending `delivery.dead`
+   * for those whose schedule ran out; answers how many it counted (0 after a failure, which is
+   * logged: the rows stay due and the next count takes them).
+   */
+  async #countUnsent(): Promise<number> {
+    try {
+      const rows = await this.ctx.sql.begin(async (tx) => {
+        const rows = await countUnsentTries(tx, UNSENT_BATCH, breakerOpenError);
+        await appendEvents(
+          tx,
+          rows.filter((r) => r.dead_letter_id).map((r) =>
+            deliveryDead({ kind: "dead", ...r, reason: breakerOpenError }, rowToEvent(r.event!))
+          ),
+        );
+        return rows;
+      });
+      if (rows.some((r) => !r.dead_letter_id)) this.#dueMoved();
+      void invalidateTraces(
+        this.ctx,
+        rows.map((r) => ({ tenant: r.tenant, entityType: r.entity_type, entityId: r.entity_id })),
+      );
+      return rows.length;
+    } catch (err) {
+      this.ctx.log.error("counting tries at open breakers failed", { err });
+      return 0;
+    }
   }
 
   async #record(batch: Pending[]) {
@@ -268,12 +350,9 @@ export class DeliveryWorker {
               )
             ),
           ]);
-          // A retry or a release set a due time the scheduler may not know yet.
-          if (outcomes.some((o) => o.kind === "retry" || o.kind === "release")) {
-            await tx`select pg_notify(${DELIVERIES_CHANNEL}, '')`;
-          }
           return rows;
         });
+        if (outcomes.some((o) => o.kind === "retry" || o.kind === "release")) this.#dueMoved();
         for (const r of recorded.filter((r) => r.kind === "disabled")) {
           this.ctx.log.warn("endpoint disabled after failing rounds", {
             endpoint: r.endpoint_id,

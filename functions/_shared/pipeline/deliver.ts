@@ -14,17 +14,26 @@ import type { ConciliationPolicy } from "../dtos/policy.ts";
 export const DRAIN_BUDGET_MS = 20_000;
 const CONCILIATION_BATCH = 50;
 
+export interface DeliveryOptions extends WorkerOptions {
+  /** How long a drain claims before it leaves the claiming to a newer one. Default: DRAIN_BUDGET_MS. */
+  drainBudgetMs?: number;
+}
+
 interface Instance {
   worker: DeliveryWorker;
+  opts: DeliveryOptions;
+  /** The drain that claims, if any. */
   running: Promise<number> | null;
   again: boolean;
+  /** Drains past their budget, waiting for their last sends while a newer one claims. */
+  finishing: Set<Promise<number>>;
 }
 
 const instances = new WeakMap<AppContext, Instance>();
-const tuned = new WeakMap<AppContext, WorkerOptions>();
+const tuned = new WeakMap<AppContext, DeliveryOptions>();
 
-/** Worker options for this context's deliveries (tests and benchmarks); call before the first invocation. */
-export function configureDeliveries(ctx: AppContext, opts: WorkerOptions): void {
+/** Options for this context's deliveries (tests and benchmarks); call before the first invocation. */
+export function configureDeliveries(ctx: AppContext, opts: DeliveryOptions): void {
   tuned.set(ctx, opts);
   instances.delete(ctx);
 }
@@ -36,7 +45,16 @@ function instanceFor(ctx: AppContext): Instance {
       leaseMarginMs: ctx.config.DELIVERY_LEASE_MARGIN_MS,
       ...tuned.get(ctx),
     };
-    instances.set(ctx, i = { worker: new DeliveryWorker(ctx, opts), running: null, again: false });
+    instances.set(
+      ctx,
+      i = {
+        worker: new DeliveryWorker(ctx, opts),
+        opts,
+        running: null,
+        again: false,
+        finishing: new Set(),
+      },
+    );
   }
   return i;
 }
@@ -50,16 +68,32 @@ export function deliverDue(ctx: AppContext): Promise<number> {
     i.worker.wake();
     return i.running;
   }
+  const worker = i.worker;
+  let next: Promise<number> | null = null;
   const round = (): Promise<number> => {
     i.again = false;
-    return i.worker.drain({ budgetMs: DRAIN_BUDGET_MS }).then((ms) =>
-      i.again && !i.worker.stopped ? round() : ms
-    );
+    return worker.drain({
+      budgetMs: i.opts.drainBudgetMs ?? DRAIN_BUDGET_MS,
+      // Past its budget a drain still waits for its sends, a slow endpoint's for their whole
+      // timeout: a new worker claims meanwhile, so nobody else waits for them.
+      onBudget: () => {
+        i.worker = new DeliveryWorker(ctx, i.opts);
+        i.finishing.add(running);
+        i.running = null;
+        if (i.again) next = deliverDue(ctx);
+      },
+    }).then((ms) => {
+      if (next) return next.then((n) => Math.min(ms, n));
+      return i.again && !worker.stopped && i.worker === worker ? round() : ms;
+    });
   };
-  i.running = round().finally(() => (i.running = null));
-  return i.running;
+  const running: Promise<number> = round().finally(() => {
+    if (i.running === running) i.running = null;
+    i.finishing.delete(running);
+  });
+  i.running = running;
+  return running;
 }
-
 /** Keeps `work` running after the response (EdgeRuntime.waitUntil on hosted Supabase); failures are logged. */
 export function inBackground(ctx: AppContext, what: string, work: Promise<unknown>): void {
   const guarded = work.catch((err) => ctx.log.error(`${what} failed`, { err }));
@@ -73,7 +107,7 @@ export async function stopDeliveries(ctx: AppContext): Promise<void> {
   const i = instances.get(ctx);
   if (!i) return;
   i.worker.stop();
-  await i.running?.catch(() => {});
+  await Promise.all([i.running, ...i.finishing].map((p) => p?.catch(() => {})));
 }
 
 const policies = new WeakMap<AppContext, ConciliationPolicy>();
