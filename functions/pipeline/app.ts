@@ -7,7 +7,7 @@ import { acceptHandover } from "../_shared/pipeline/accept-batch.ts";
 import { conciliateDueNow, deliverDue, inBackground } from "../_shared/pipeline/deliver.ts";
 import { isUnavailable } from "../_shared/db.ts";
 
-/** A full batch of 500 events with generous payloads fits well within this. */
+/** A full batch (RELAY_BATCH_SIZE, 2,000 events by default) with generous payloads fits well within this. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 
 const finiteOrNull = (ms: number) => (Number.isFinite(ms) ? ms : null);
