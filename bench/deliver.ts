@@ -6,7 +6,7 @@
  */
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import { testDatabase } from "../tests/harness.ts";
-import { benchContext } from "./context.ts";
+import { benchContext } from "./lib/context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -30,7 +30,7 @@ import { benchCount, benchSeconds, report, summarize } from "./stats.ts";
 import { startPgBoss } from "./peers/pgboss.ts";
 import { type DeliveryJob, signedPost } from "./peers/signed-post.ts";
 import { sleep } from "../functions/_shared/clock.ts";
-import { epochNow, serveReceiver, spawnReceiver } from "./receiver.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./lib/receiver.ts";
 
 const ENDPOINTS = 10;
 const THROUGHPUT_EVENTS = Number(

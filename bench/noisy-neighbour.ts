@@ -4,12 +4,12 @@
  * its timeout, one that always answers 500, one that blips (503 for 2 s in every 5 s). The stack
  * runs as deployed: routing then the instance's deliveries started (the pipeline's hand-over), the
  * scheduler's deliveries job waking the served functions for retries. Alone and beside alternate
- * for BENCH_NOISY_ROUNDS rounds (default 3), each round with new neighbours that are deleted after
+ * for BENCH_NOISY_ROUNDS rounds (default 5), after a warm-up of both, each round with new neighbours that are deleted after
  * it (their backlog cancelled), so both sides see the same machine. Target: beside them, the
  * healthy endpoint's median p99 stays within 2× of its median p99 alone.
  */
 import { testDatabase } from "../tests/harness.ts";
-import { benchContext } from "./context.ts";
+import { benchContext } from "./lib/context.ts";
 import { createTenant } from "../functions/_shared/tenants.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { appendEvents } from "../functions/_shared/events/append.ts";
@@ -24,12 +24,12 @@ import { serveFunctions } from "../local/serve.ts";
 import { freePort } from "../local/ports.ts";
 import { benchSeconds, median, report, summarize } from "./stats.ts";
 import { sleep } from "../functions/_shared/clock.ts";
-import { epochNow, serveReceiver, spawnReceiver } from "./receiver.ts";
+import { epochNow, serveReceiver, spawnReceiver } from "./lib/receiver.ts";
 
 const RATE = Number(Deno.env.get("BENCH_NOISY_RATE") ?? 100); // events/s per endpoint
 const SECONDS = Number(Deno.env.get("BENCH_NOISY_SECONDS") ?? benchSeconds(15));
 const NEIGHBOURS = (Deno.env.get("BENCH_NOISY_NEIGHBOURS") ?? "slow,failing,blipping").split(",");
-const ROUNDS = Number(Deno.env.get("BENCH_NOISY_ROUNDS") ?? 3);
+const ROUNDS = Number(Deno.env.get("BENCH_NOISY_ROUNDS") ?? 5);
 
 // The receivers run in their own process (`--receiver`), as target systems would.
 if (Deno.args[0] === "--receiver") {
@@ -130,7 +130,11 @@ const endpointFor = (target: string) =>
 try {
   await createTenant(ctx.sql, "bench", "bench");
   await endpointFor("healthy");
-  await steady(["healthy"], 2); // warm-up (connections, JIT), not reported
+  // Warm-up of both scenarios (connections, JIT of the failure paths), not reported.
+  await steady(["healthy"], 2);
+  const warm = await Promise.all(NEIGHBOURS.map(endpointFor));
+  await steady(["healthy", ...NEIGHBOURS], 3);
+  for (const n of warm) await deleteEndpoint(ctx, n.id, "warm-up over");
   const alone: Awaited<ReturnType<typeof steady>>[] = [];
   const beside: Awaited<ReturnType<typeof steady>>[] = [];
   for (let round = 1; round <= ROUNDS; round++) {

@@ -1,7 +1,7 @@
 /** The context a benchmark runs Switchyard with: its throw-away database, loopback targets allowed, quiet logs. */
-import { loadConfig } from "../functions/_shared/config.ts";
-import { type AppContext, createContext } from "../functions/_shared/context.ts";
-import { createLogger } from "../functions/_shared/log.ts";
+import { loadConfig } from "../../functions/_shared/config.ts";
+import { type AppContext, createContext } from "../../functions/_shared/context.ts";
+import { createLogger } from "../../functions/_shared/log.ts";
 
 export function benchContext(databaseUrl: string, env: Record<string, string> = {}): AppContext {
   const config = loadConfig({
