@@ -7,11 +7,22 @@ export class DeadlineError extends Error {
   }
 }
 
-/** Rejects with DeadlineError when `p` has not settled within `ms`; `p` is left to settle alone. */
-export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects with DeadlineError when `p` has not settled within `ms`; `p` is left to settle alone
+ * (`onTimeout` tidies up what it leaves behind, a connection that opens late, say).
+ */
+export function withDeadline<T>(
+  p: Promise<T>,
+  ms: number,
+  what: string,
+  onTimeout?: () => void,
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new DeadlineError(what, ms));
+    }, ms);
   });
   p.catch(() => {});
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));

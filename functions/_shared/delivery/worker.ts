@@ -28,6 +28,8 @@ import {
 } from "./claim.ts";
 import { deliveryDead, endpointDisabled } from "./events.ts";
 import { excerptBytes } from "./outbound.ts";
+import { DeadlineError, withDeadline } from "../deadline.ts";
+import { DB_CALL_DEADLINE_MS } from "../db.ts";
 
 export interface WorkerOptions extends Partial<Judgement> {
   /** Deliveries claimed per statement. Default: 100. */
@@ -153,12 +155,17 @@ export class DeliveryWorker {
         const limit = Math.min(room, batchSize);
         this.#wantClaim = false;
         const lease = `${this.id}.${randomToken(8)}`;
-        const claimed = await claimDeliveries(this.ctx.sql, {
-          limit,
-          lease,
-          defaultInFlight: this.#opts.endpointInFlight,
-          leaseMarginMs: this.#opts.leaseMarginMs,
-        });
+        // A claim that times out may still commit: its rows come back when their lease ends.
+        const claimed = await withDeadline(
+          claimDeliveries(this.ctx.sql, {
+            limit,
+            lease,
+            defaultInFlight: this.#opts.endpointInFlight,
+            leaseMarginMs: this.#opts.leaseMarginMs,
+          }),
+          DB_CALL_DEADLINE_MS,
+          "database",
+        );
         for (const c of claimed) {
           const p: Promise<void> = this.#process(c, lease).then((pending) => {
             buffer.push(pending);
@@ -198,7 +205,11 @@ export class DeliveryWorker {
     await Promise.all([flushing, counter.running]);
     await this.#notifyDue();
     if (this.#stopped) return Infinity;
-    const due = await nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight);
+    const due = await withDeadline(
+      nextDueInMs(this.ctx.sql, this.#opts.endpointInFlight),
+      DB_CALL_DEADLINE_MS,
+      "database",
+    );
     return due ?? Infinity;
   }
 
@@ -216,7 +227,11 @@ export class DeliveryWorker {
     if (this.#notifyTimer === undefined) return;
     clearTimeout(this.#notifyTimer);
     this.#notifyTimer = undefined;
-    await this.ctx.sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`.catch((err) =>
+    await withDeadline(
+      this.ctx.sql`select pg_notify(${DELIVERIES_CHANNEL}, '')`,
+      DB_CALL_DEADLINE_MS,
+      "database",
+    ).catch((err) =>
       // Not lost: the scheduler looks again at the latest when the claim's lease would have ended.
       this.ctx.log.warn("waking the scheduler failed", { err })
     );
@@ -303,16 +318,20 @@ export class DeliveryWorker {
    */
   async #countUnsent(): Promise<number> {
     try {
-      const rows = await this.ctx.sql.begin(async (tx) => {
-        const rows = await countUnsentTries(tx, UNSENT_BATCH, breakerOpenError);
-        await appendEvents(
-          tx,
-          rows.filter((r) => r.dead_letter_id).map((r) =>
-            deliveryDead({ kind: "dead", ...r, reason: breakerOpenError }, rowToEvent(r.event!))
-          ),
-        );
-        return rows;
-      });
+      const rows = await withDeadline(
+        this.ctx.sql.begin(async (tx) => {
+          const rows = await countUnsentTries(tx, UNSENT_BATCH, breakerOpenError);
+          await appendEvents(
+            tx,
+            rows.filter((r) => r.dead_letter_id).map((r) =>
+              deliveryDead({ kind: "dead", ...r, reason: breakerOpenError }, rowToEvent(r.event!))
+            ),
+          );
+          return rows;
+        }),
+        DB_CALL_DEADLINE_MS,
+        "database",
+      );
       if (rows.some((r) => !r.dead_letter_id)) this.#dueMoved();
       void invalidateTraces(
         this.ctx,
@@ -336,22 +355,31 @@ export class DeliveryWorker {
     };
     for (let attempt = 1;; attempt++) {
       try {
-        const recorded = await this.ctx.sql.begin(async (tx) => {
-          const rows = await recordOutcomes(tx, outcomes, judgement);
-          const now = new Date(this.ctx.clock.now());
-          await appendEvents(tx, [
-            ...rows.filter((r) => r.kind === "dead").map((d) =>
-              deliveryDead(d, byId.get(d.id!)!.event)
-            ),
-            ...rows.filter((r) => r.kind === "disabled").map((r) =>
-              endpointDisabled(
-                { tenant: r.tenant, endpointId: r.endpoint_id, reason: r.reason, automatic: true },
-                now,
-              )
-            ),
-          ]);
-          return rows;
-        });
+        const recorded = await withDeadline(
+          this.ctx.sql.begin(async (tx) => {
+            const rows = await recordOutcomes(tx, outcomes, judgement);
+            const now = new Date(this.ctx.clock.now());
+            await appendEvents(tx, [
+              ...rows.filter((r) => r.kind === "dead").map((d) =>
+                deliveryDead(d, byId.get(d.id!)!.event)
+              ),
+              ...rows.filter((r) => r.kind === "disabled").map((r) =>
+                endpointDisabled(
+                  {
+                    tenant: r.tenant,
+                    endpointId: r.endpoint_id,
+                    reason: r.reason,
+                    automatic: true,
+                  },
+                  now,
+                )
+              ),
+            ]);
+            return rows;
+          }),
+          DB_CALL_DEADLINE_MS,
+          "database",
+        );
         if (outcomes.some((o) => o.kind === "retry" || o.kind === "release")) this.#dueMoved();
         for (const r of recorded.filter((r) => r.kind === "disabled")) {
           this.ctx.log.warn("endpoint disabled after failing rounds", {
@@ -383,14 +411,12 @@ export class DeliveryWorker {
 const SEND_GRACE_MS = 1_000;
 
 function withinDeadline(send: Promise<SendResult>, ms: number): Promise<SendResult> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<SendResult>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ ok: false, latencyMs: ms, error: `no answer within ${ms} ms` }),
-      ms,
-    );
+  return withDeadline(send, ms, "send").catch((err) => {
+    if (err instanceof DeadlineError) {
+      return { ok: false, latencyMs: ms, error: `no answer within ${ms} ms` };
+    }
+    throw err;
   });
-  return Promise.race([send, late]).finally(() => clearTimeout(timer));
 }
 
 /** Text Postgres can store: no NUL, at most `maxBytes` of UTF-8. */

@@ -5,7 +5,8 @@
  */
 import amqp, { type ChannelModel, type ConfirmChannel, type Options } from "amqplib";
 import { Buffer } from "node:buffer";
-import { type BrokerLink, openWithin, withDeadline } from "./broker-pool.ts";
+import { type BrokerLink, openWithin } from "./broker-pool.ts";
+import { withDeadline } from "../../deadline.ts";
 import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import type { AmqpTarget } from "./broker-target.ts";
 

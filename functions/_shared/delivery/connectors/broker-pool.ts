@@ -5,6 +5,7 @@
  */
 import type { AppContext } from "../../context.ts";
 import { checkTarget } from "../ssrf.ts";
+import { withDeadline } from "../../deadline.ts";
 import { type BrokerTarget, guardUrl } from "./broker-target.ts";
 
 /** A connection (and whatever channel it needs) to one broker. */
@@ -20,38 +21,12 @@ export interface BrokerLink {
 /** How long a polite close may take before the socket is simply dropped. */
 const CLOSE_MS = 2_000;
 
-/** A broker call did not finish within its deadline. */
-export class BrokerTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} timed out after ${ms} ms`);
-    this.name = "BrokerTimeoutError";
-  }
-}
-
 /** The SSRF guard refused the broker's address: retrying cannot help. */
 export class BrokerRefusedError extends Error {
   constructor(reason: string) {
     super(`target refused: ${reason}`);
     this.name = "BrokerRefusedError";
   }
-}
-
-/** `p`, or a BrokerTimeoutError after `ms`; `onTimeout` tidies up what `p` left behind. */
-export function withDeadline<T>(
-  p: Promise<T>,
-  ms: number,
-  what: string,
-  onTimeout?: () => void,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      onTimeout?.();
-      reject(new BrokerTimeoutError(what, ms));
-    }, ms);
-  });
-  p.catch(() => {});
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A connection opening within `ms`; one that arrives after the deadline is closed, not leaked. */

@@ -8,14 +8,9 @@ import type { Connector, DeliveryEndpoint, DeliveryTry, SendResult } from "../co
 import { type LoggedEvent, toEnvelope } from "../../events/envelope.ts";
 import { render, renderText } from "../transform.ts";
 import { webhookHeaders } from "../signing.ts";
-import {
-  type BrokerLink,
-  BrokerRefusedError,
-  BrokerTimeoutError,
-  discardLink,
-  withLink,
-} from "./broker-pool.ts";
+import { type BrokerLink, BrokerRefusedError, discardLink, withLink } from "./broker-pool.ts";
 import { type BrokerTarget, parseBrokerTarget } from "./broker-target.ts";
+import { DeadlineError } from "../../deadline.ts";
 
 /** One message for a broker: the body and its headers (or AMQP properties, MQTT user properties). */
 export interface BrokerMessage {
@@ -113,7 +108,9 @@ export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
         return done({
           ok: false,
           ...(permanent ? { permanent } : {}),
-          error: err instanceof BrokerTimeoutError || permanent
+          error: err instanceof DeadlineError
+            ? `${err.what} timed out after ${err.ms} ms`
+            : permanent
             ? e.message
             : `${kind} publish failed: ${e.message ?? String(err)}`.slice(0, 500),
         });

@@ -4,7 +4,8 @@
  * is at most once by choice of whoever registered it. Headers travel as user properties.
  */
 import mqtt, { type IConnackPacket, type MqttClient } from "mqtt";
-import { type BrokerLink, withDeadline } from "./broker-pool.ts";
+import type { BrokerLink } from "./broker-pool.ts";
+import { withDeadline } from "../../deadline.ts";
 import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import { type MqttTarget, topicProblems } from "./broker-target.ts";
 import { randomToken } from "../../secrets.ts";

@@ -5,7 +5,8 @@
  */
 import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
-import { type BrokerLink, openWithin, withDeadline } from "./broker-pool.ts";
+import { type BrokerLink, openWithin } from "./broker-pool.ts";
+import { withDeadline } from "../../deadline.ts";
 import { type BrokerAuth, brokerConnector, BrokerTargetError, renderAddress } from "./broker.ts";
 import { type NatsTarget, subjectProblems } from "./broker-target.ts";
 
