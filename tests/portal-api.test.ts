@@ -68,7 +68,7 @@ Deno.test("a portal link is printed once with its expiry and stored only as a ha
     assert.equal(r.json.readOnly, false);
     const token = url.hash.slice("#token=".length);
     const [row] = await stack.db.sql`select token_hash from switchyard.portal_links`;
-    assert.equal(row.token_hash, await sha256Hex(token));
+    assert.equal(row.token_hash, sha256Hex(token));
     const list = await admin("GET", "/admin/portal/links?tenant=acme");
     assert.equal(list.json.items.length, 1);
     assert.ok(!list.text.includes(token), "the token is never listed");

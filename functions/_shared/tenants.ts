@@ -67,7 +67,7 @@ export async function createApiKey(
   const { key, prefix } = newApiKey();
   const [row] = await sql<ApiKeyInfo[]>`
     insert into switchyard.api_keys (tenant, prefix, hash, name)
-    values (${tenant}, ${prefix}, ${await sha256Hex(key)}, ${name}) returning ${keyCols(sql)}`;
+    values (${tenant}, ${prefix}, ${sha256Hex(key)}, ${name}) returning ${keyCols(sql)}`;
   return { ...row, key };
 }
 
@@ -96,7 +96,7 @@ export async function tenantForKey(sql: Sql, key: string): Promise<string> {
   const [row] = await sql<{ tenant: string; status: string; revoked: boolean }[]>`
     select k.tenant, t.status, k.revoked_at is not null as revoked
     from switchyard.api_keys k join switchyard.tenants t on t.slug = k.tenant
-    where k.hash = ${await sha256Hex(key)}`;
+    where k.hash = ${sha256Hex(key)}`;
   if (!row || row.revoked) throw new AppError("unauthorized", "invalid API key");
   if (row.status !== "active") throw new AppError("forbidden", `tenant ${row.tenant} is disabled`);
   return row.tenant;

@@ -50,7 +50,7 @@ export async function createPortalLink(
   const token = `spl_${randomToken(40)}`;
   const [row] = await sql<PortalLink[]>`
     insert into switchyard.portal_links (tenant, token_hash, read_only, note, expires_at)
-    values (${opts.tenant}, ${await sha256Hex(token)}, ${opts.readOnly}, ${opts.note ?? null},
+    values (${opts.tenant}, ${sha256Hex(token)}, ${opts.readOnly}, ${opts.note ?? null},
       now() + make_interval(secs => ${opts.expiresInSeconds}))
     returning ${sql.unsafe(linkCols)}`;
   return { ...row, token };
@@ -92,14 +92,14 @@ export async function openPortalSession(
     with link as (
       update switchyard.portal_links l set last_used_at = now()
       from switchyard.tenants t
-      where l.token_hash = ${await sha256Hex(linkToken)} and l.revoked_at is null
+      where l.token_hash = ${sha256Hex(linkToken)} and l.revoked_at is null
         and l.expires_at > now() and t.slug = l.tenant and t.status = 'active'
       returning l.id, l.tenant, t.name, l.read_only, l.expires_at
     ), pruned as (
       delete from switchyard.portal_sessions s using link where s.link_id = link.id and s.expires_at <= now()
     ), opened as (
       insert into switchyard.portal_sessions (token_hash, link_id, expires_at)
-      select ${await sha256Hex(session)}, link.id,
+      select ${sha256Hex(session)}, link.id,
         least(link.expires_at, now() + make_interval(secs => ${SESSION_TTL_MS / 1000}))
       from link
       returning expires_at
@@ -119,7 +119,7 @@ export async function portalSession(sql: Sql, sessionToken: string): Promise<Por
     from switchyard.portal_sessions s
     join switchyard.portal_links l on l.id = s.link_id
     join switchyard.tenants t on t.slug = l.tenant
-    where s.token_hash = ${await sha256Hex(sessionToken)} and s.expires_at > now()
+    where s.token_hash = ${sha256Hex(sessionToken)} and s.expires_at > now()
       and l.expires_at > now() and l.revoked_at is null and t.status = 'active'`;
   if (!row) throw refused();
   return row;

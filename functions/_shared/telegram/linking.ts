@@ -40,7 +40,7 @@ export async function issueLinkCode(
   const now = clock.now();
   const expiresAt = iso(now + LINK_CODE_TTL_MS);
   await sql`insert into switchyard.telegram_link_codes (hash, tenant, created_at, expires_at)
-    values (${await sha256Hex(code)}, ${tenant}, ${iso(now)}, ${expiresAt})`;
+    values (${sha256Hex(code)}, ${tenant}, ${iso(now)}, ${expiresAt})`;
   return { code, expiresAt };
 }
 
@@ -58,7 +58,7 @@ export function redeemLinkCode(
 ): Promise<Redeemed> {
   if (!linkCodePattern.test(code)) return Promise.resolve({ ok: false, reason: "unknown" });
   return sql.begin(async (tx) => {
-    const hash = await sha256Hex(code);
+    const hash = sha256Hex(code);
     const [row] = await tx<{ tenant: string; expired: boolean; used: boolean }[]>`
       select tenant, expires_at <= ${iso(clock.now())} as expired, used_at is not null as used
       from switchyard.telegram_link_codes where hash = ${hash} for update`;
