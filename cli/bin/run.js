@@ -23,7 +23,8 @@ try {
 } catch {
   commands = undefined;
 }
-const { execute } = await import("@oclif/core");
+// The bundle carries oclif itself: its `execute` is the one whose classes the commands extend.
+const { execute } = await import(commands ?? "@oclif/core");
 if (!commands) {
   const { register } = await import("tsx/esm/api");
   register();
