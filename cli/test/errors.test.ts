@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { bin, cli, type Stack, startStack, uniqueSlug } from "./stack.ts";
+import { bin, cli, cliRoot, type Stack, startStack, uniqueSlug } from "./stack.ts";
 
 let stack: Stack;
 before(async () => (stack = await startStack()));
@@ -73,6 +73,26 @@ describe("reaching the stack", () => {
       assertOneLine(r.stderr, /SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY not set/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("start-up", () => {
+  it("run from any folder, a command reuses the bundle it built instead of rebuilding it", async () => {
+    const env = { SUPABASE_URL: stack.supabaseUrl, SUPABASE_SERVICE_ROLE_KEY: stack.serviceKey };
+    const elsewhere = mkdtempSync(join(tmpdir(), "switchyard-cli-cwd-"));
+    const bundle = join(cliRoot, "dist", "commands.js");
+    try {
+      // Built here by the first command, from another folder than cli/.
+      rmSync(join(cliRoot, "dist"), { recursive: true, force: true });
+      assert.equal((await bin(["tenants", "list", "--json"], env, { cwd: elsewhere })).exit, 0);
+      const built = statSync(bundle).mtimeMs;
+      for (const cwd of [elsewhere, cliRoot, join(cliRoot, "..")]) {
+        assert.equal((await bin(["tenants", "list", "--json"], env, { cwd })).exit, 0);
+        assert.equal(statSync(bundle).mtimeMs, built, `rebuilt when run from ${cwd}`);
+      }
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
     }
   });
 });
