@@ -16,7 +16,7 @@ export const PEER_SECRET = `whsec_${btoa("peer-benchmark-signing-key-01234")}`;
 /** One signed POST; throws on a non-2xx answer or after 10 s, so the peer retries it its way. */
 export async function signedPost(job: DeliveryJob): Promise<void> {
   const body = JSON.stringify(job.event);
-  const headers = await webhookHeaders(
+  const headers = webhookHeaders(
     [PEER_SECRET],
     `${job.event.id}:${job.url}`,
     Date.now(),

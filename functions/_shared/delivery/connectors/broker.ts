@@ -70,7 +70,7 @@ export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
       }
       let message: BrokerMessage;
       try {
-        message = await brokerMessage(ctx, delivery, endpoint, event);
+        message = brokerMessage(ctx, delivery, endpoint, event);
       } catch (err) {
         return done({
           ok: false,
@@ -120,12 +120,12 @@ export function brokerConnector<T extends BrokerTarget, L extends BrokerLink>(
 }
 
 /** The body and signed headers; the endpoint's own headers go first and cannot override ours. */
-export async function brokerMessage(
+export function brokerMessage(
   ctx: AppContext,
   delivery: DeliveryTry,
   endpoint: DeliveryEndpoint,
   event: LoggedEvent,
-): Promise<BrokerMessage> {
+): BrokerMessage {
   const envelope = toEnvelope(event);
   const body = JSON.stringify(
     endpoint.transform?.body !== undefined ? render(endpoint.transform.body, envelope) : envelope,
@@ -141,7 +141,7 @@ export async function brokerMessage(
       "content-type": "application/json",
       "switchyard-event-id": event.id,
       "switchyard-event-type": event.type,
-      ...(await webhookHeaders(endpoint.secrets, delivery.id, ctx.clock.now(), body)),
+      ...webhookHeaders(endpoint.secrets, delivery.id, ctx.clock.now(), body),
     },
   };
 }

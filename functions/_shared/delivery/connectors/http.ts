@@ -45,9 +45,9 @@ export function httpConnector(build: BuildRequest): Connector {
         ...lower(endpoint.headers),
         ...lower(parts.headers ?? {}),
         ...credentialHeaders(endpoint.credentials),
-        ...(await webhookHeaders(endpoint.secrets, delivery.id, ctx.clock.now(), body)),
+        ...webhookHeaders(endpoint.secrets, delivery.id, ctx.clock.now(), body),
       };
-      return sendHttp(ctx, {
+      return await sendHttp(ctx, {
         url: endpoint.url,
         method: parts.method,
         headers,
