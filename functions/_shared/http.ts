@@ -3,6 +3,7 @@ import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono"
 import { AppError, errorBody } from "./errors.ts";
 import { DB_CALL_DEADLINE_MS, isUnavailable } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
+import { DeadlineError } from "./deadline.ts";
 import { timingSafeEqual } from "./secrets.ts";
 import { tenantForKey } from "./tenants.ts";
 import { parseStorableJson } from "./validation.ts";
@@ -46,10 +47,15 @@ function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Response 
     for (const [k, v] of Object.entries(err.headers)) c.header(k, v);
     return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
   }
-  if (err instanceof BreakerOpenError || isUnavailable(err)) {
+  // A store that did not answer in time is unavailable too, whichever store it was.
+  if (err instanceof BreakerOpenError || err instanceof DeadlineError || isUnavailable(err)) {
     const retryAfter = err instanceof BreakerOpenError ? Math.ceil(err.retryAfterMs / 1000) : 1;
     c.header("Retry-After", String(Math.max(1, retryAfter)));
-    const what = err instanceof BreakerOpenError ? err.breaker : "database";
+    const what = err instanceof BreakerOpenError
+      ? err.breaker
+      : err instanceof DeadlineError
+      ? err.what
+      : "database";
     return c.json(errorBody("unavailable", `the ${what} is unavailable; retry later`), 503);
   }
   ctx.log.error("unhandled error", {
