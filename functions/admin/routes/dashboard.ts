@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
-import { isUnavailable } from "../../_shared/db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
 import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { listTenants } from "../../_shared/tenants.ts";
 import { dashboardOverview } from "../../_shared/metrics/overview.ts";
@@ -46,7 +46,13 @@ export function registerDashboardRoutes(
   app.get(
     "/dashboard/api/tenants",
     async (c) =>
-      c.json({ items: await ctx.breakers.db.run(() => listTenants(ctx.sql), isUnavailable) }),
+      c.json({
+        items: await ctx.breakers.db.run(
+          () => listTenants(ctx.sql),
+          isUnavailable,
+          DB_CALL_DEADLINE_MS,
+        ),
+      }),
   );
   app.get("/dashboard/api/overview", async (c) => {
     const q = parseOrThrow(overviewQuery, c.req.query(), "query");
@@ -57,6 +63,7 @@ export function registerDashboardRoutes(
     const items = await ctx.breakers.db.run(
       () => openDeadLetters(ctx.sql, q.tenant ?? null, q.limit),
       isUnavailable,
+      DB_CALL_DEADLINE_MS,
     );
     return c.json({ items });
   });
@@ -65,6 +72,7 @@ export function registerDashboardRoutes(
     const items = await ctx.breakers.db.run(
       () => endpointsByHealth(ctx.sql, q.tenant ?? null),
       isUnavailable,
+      DB_CALL_DEADLINE_MS,
     );
     return c.json({ items });
   });

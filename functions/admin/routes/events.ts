@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
-import { isUnavailable } from "../../_shared/db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
 import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import {
   entityParamsSchema,
@@ -30,6 +30,7 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
     const page = await ctx.breakers.db.run(
       () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), tenant ?? null, filters),
       isUnavailable,
+      DB_CALL_DEADLINE_MS,
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });

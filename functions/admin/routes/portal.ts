@@ -8,7 +8,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
-import { isUnavailable } from "../../_shared/db.ts";
+import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
 import { identifierSchema, parseOrThrow } from "../../_shared/validation.ts";
 import {
   createPortalLink,
@@ -88,7 +88,11 @@ function portalAuth(ctx: AppContext): MiddlewareHandler<PortalEnv> {
     if (!token) {
       throw new AppError("unauthorized", "missing Authorization: Bearer <portal session>");
     }
-    const session = await ctx.breakers.db.run(() => portalSession(ctx.sql, token), isUnavailable);
+    const session = await ctx.breakers.db.run(
+      () => portalSession(ctx.sql, token),
+      isUnavailable,
+      DB_CALL_DEADLINE_MS,
+    );
     if (session.readOnly && c.req.method !== "GET") {
       throw new AppError("forbidden", "this portal link is read-only");
     }
@@ -119,7 +123,8 @@ async function tenantBody(
 
 function portalApi(ctx: AppContext): Hono<PortalEnv> {
   const api = new Hono<PortalEnv>();
-  const db = <T>(fn: () => Promise<T>) => ctx.breakers.db.run(fn, isUnavailable);
+  const db = <T>(fn: () => Promise<T>) =>
+    ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS);
   /** The endpoint, if it is this tenant's; another tenant's is as unknown as a missing one. */
   const own = async (c: Context<PortalEnv>) => {
     const id = parseOrThrow(idSchema, c.req.param("id"), "id");
@@ -230,6 +235,7 @@ export function registerPortalRoutes(
       const session = await ctx.breakers.db.run(
         () => openPortalSession(ctx.sql, token),
         isUnavailable,
+        DB_CALL_DEADLINE_MS,
       );
       c.header("Cache-Control", "no-store");
       return c.json(session, 201);
