@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { SERVICE_KEY, startStack } from "./harness.ts";
 
-Deno.test("admin reads blocked by a lock answer 503 at their deadline instead of waiting it out", async () => {
+Deno.test("admin reads blocked by a lock (the event list, the dashboard, the tenants) answer 503 at their deadline instead of waiting it out", async () => {
   const stack = await startStack({ store: "memory" });
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
@@ -18,7 +18,7 @@ Deno.test("admin reads blocked by a lock answer 503 at their deadline instead of
   });
   try {
     await isLocked;
-    for (const path of ["/admin/events", "/admin/dashboard/api/tenants"]) {
+    for (const path of ["/admin/events", "/admin/dashboard/api/tenants", "/admin/tenants"]) {
       const res = await fetch(`${stack.base}${path}`, {
         headers: { authorization: `Bearer ${SERVICE_KEY}` },
         // Well past the 5 s deadline: without one the request waits for the lock.

@@ -2,6 +2,7 @@
 import postgres from "postgres";
 import { createLogger } from "./log.ts";
 import { DeadlineError } from "./deadline.ts";
+import type { AppContext } from "./context.ts";
 
 export type Sql = postgres.Sql;
 
@@ -21,11 +22,18 @@ export function reconnectBackoffS(retries: number, random = Math.random): number
 }
 
 /**
- * The API's request paths give their database work this long through the breaker
- * (`ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS)`): a hung server then costs a
- * few callers 5 s each until the breaker opens, and everyone after a 503 at once.
+ * The request paths give their database work this long through the breaker (viaDatabase): a hung
+ * server then costs a few callers 5 s each until the breaker opens, and everyone after a 503 at once.
  */
 export const DB_CALL_DEADLINE_MS = 5_000;
+
+/** A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past it). */
+export function viaDatabase<T>(
+  ctx: Pick<AppContext, "breakers">,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS);
+}
 
 export interface SqlOptions {
   max?: number;

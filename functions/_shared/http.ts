@@ -1,7 +1,7 @@
 /** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
 import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
 import { AppError, errorBody } from "./errors.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "./db.ts";
+import { isUnavailable, viaDatabase } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
 import { DeadlineError } from "./deadline.ts";
 import { timingSafeEqual } from "./secrets.ts";
@@ -83,11 +83,7 @@ export function tenantAuth(ctx: AppContext): MiddlewareHandler<Env> {
     if (!key) throw new AppError("unauthorized", "missing Authorization: Bearer <API key>");
     c.set(
       "tenant",
-      await ctx.breakers.db.run(
-        () => tenantForKey(ctx.sql, key),
-        isUnavailable,
-        DB_CALL_DEADLINE_MS,
-      ),
+      await viaDatabase(ctx, () => tenantForKey(ctx.sql, key)),
     );
     await next();
   };

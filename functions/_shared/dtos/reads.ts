@@ -3,7 +3,7 @@
  * primary on a miss); on a miss there the source query (writing both). Says which one answered.
  */
 import type { AppContext } from "../context.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import { AppError } from "../errors.ts";
 import { materialize } from "./conciliator.ts";
 import { readPrimary, writePrimary } from "./fast-store.ts";
@@ -40,11 +40,7 @@ export async function readDto(
   const primary = await readPrimary(ctx, ref);
   if (primary.status === "hit") return primary.dto ? { dto: primary.dto, source: "primary" } : null;
 
-  const snapshot = await ctx.breakers.db.run(
-    () => readSnapshot(ctx.sql, ref),
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  const snapshot = await viaDatabase(ctx, () => readSnapshot(ctx.sql, ref));
   if (snapshot) {
     const value = { updatedAt: snapshot.updatedAt, data: snapshot.data };
     if (primary.status === "miss") {
@@ -63,10 +59,6 @@ export async function readDto(
     };
   }
 
-  const [made] = await ctx.breakers.db.run(
-    () => materialize(ctx, def, tenant, [key], "read"),
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  const [made] = await viaDatabase(ctx, () => materialize(ctx, def, tenant, [key], "read"));
   return made?.dto ? { dto: made.dto, source: "source" } : null;
 }

@@ -4,7 +4,7 @@
  * second only while a caller is waiting: nothing runs between requests.
  */
 import type { AppContext } from "../context.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import { cursorCodec, cursorScope } from "./cursor.ts";
 import { type EventEnvelope, toEnvelope } from "./envelope.ts";
 import { eventsAfter, latestSeq } from "./queries.ts";
@@ -28,12 +28,12 @@ export async function tailEvents(
 ): Promise<TailPage> {
   const scope = cursorScope({ tenant });
   const cursors = cursorCodec(ctx.config, ctx.clock);
-  const db = <T>(fn: () => Promise<T>) =>
-    ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS);
-  let position = after ? cursors.decode(after, "tail", scope) : await db(() => latestSeq(ctx.sql));
+  let position = after
+    ? cursors.decode(after, "tail", scope)
+    : await viaDatabase(ctx, () => latestSeq(ctx.sql));
   const deadline = ctx.clock.now() + Math.min(waitMs, MAX_TAIL_WAIT_MS);
   for (;;) {
-    const events = await db(() => eventsAfter(ctx.sql, tenant, position, TAIL_PAGE));
+    const events = await viaDatabase(ctx, () => eventsAfter(ctx.sql, tenant, position, TAIL_PAGE));
     if (events.length) position = events[events.length - 1].seq;
     const remaining = deadline - ctx.clock.now();
     if (events.length || remaining <= 0 || signal?.aborted) {

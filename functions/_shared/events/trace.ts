@@ -12,7 +12,7 @@ import type { AppContext } from "../context.ts";
 import { deliveriesForEvents, type DeliverySummary } from "../delivery/trace.ts";
 import { type EntityRef, entityTimeline, type Page } from "./queries.ts";
 import { type EventEnvelope, toEnvelope } from "./envelope.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import { cursorCodec } from "./cursor.ts";
 
 export type TraceItem = EventEnvelope & { deliveries: DeliverySummary[] };
@@ -53,7 +53,7 @@ export async function getTrace(
         return null;
       },
     ),
-    ctx.breakers.db.run(() => entityVersion(ctx, e), isUnavailable, DB_CALL_DEADLINE_MS),
+    viaDatabase(ctx, () => entityVersion(ctx, e)),
   ]);
   const gen = typeof cached?.[0] === "string" ? cached[0] : "";
   const page = cached?.[1] as CachedPage | null | undefined;
@@ -61,11 +61,7 @@ export async function getTrace(
     return { trace: page.trace, cache: "hit" };
   }
 
-  const trace = await ctx.breakers.db.run(
-    () => loadTrace(ctx, e, limit, cursor),
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  const trace = await viaDatabase(ctx, () => loadTrace(ctx, e, limit, cursor));
   if (cached) {
     await ctx.store.set(key, { gen, version, trace } satisfies CachedPage, { ttlMs: PAGE_TTL_MS })
       .catch((err) => ctx.log.warn("trace cache write failed", { err }));

@@ -1,6 +1,6 @@
 /** What the dashboard shows for one tenant or all: hourly series, totals, top types, relay lag, alerts. */
 import type { AppContext } from "../context.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import {
   deliveryStatuses,
   healthFigures,
@@ -55,19 +55,15 @@ export async function dashboardOverview(ctx: AppContext, tenant: string | null, 
   const now = ctx.clock.now();
   const to = hourFloor(now) + HOUR_MS;
   const from = to - hours * HOUR_MS;
-  const [rows, types, lag, statuses, health, alerts] = await ctx.breakers.db.run(
-    () =>
-      Promise.all([
-        hourlySeries(ctx.sql, tenant, new Date(from), new Date(to)),
-        topTypes(ctx.sql, tenant, new Date(from), new Date(to)),
-        relayLagHours(ctx.sql, new Date(from), new Date(to)),
-        deliveryStatuses(ctx.sql, tenant, new Date(from), new Date(to)),
-        healthFigures(ctx.sql),
-        openAlertList(ctx.sql, tenant),
-      ]),
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  const [rows, types, lag, statuses, health, alerts] = await viaDatabase(ctx, () =>
+    Promise.all([
+      hourlySeries(ctx.sql, tenant, new Date(from), new Date(to)),
+      topTypes(ctx.sql, tenant, new Date(from), new Date(to)),
+      relayLagHours(ctx.sql, new Date(from), new Date(to)),
+      deliveryStatuses(ctx.sql, tenant, new Date(from), new Date(to)),
+      healthFigures(ctx.sql),
+      openAlertList(ctx.sql, tenant),
+    ]));
   const series = fillSeries(rows, lag, from, to);
   const sum = (k: "events" | "delivered" | "failed" | "dead") =>
     series.reduce((n, p) => n + p[k], 0);

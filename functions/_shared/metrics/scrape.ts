@@ -1,6 +1,6 @@
 /** What `GET /api/metrics/prometheus` exposes, gathered in three queries and cached briefly. */
 import type { AppContext } from "../context.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import { counters, endpointBreakers, healthFigures, latencyBuckets } from "./queries.ts";
 import { breakerValue, type Family, histogramSamples, render } from "./prometheus.ts";
 
@@ -10,17 +10,13 @@ const CACHE_TTL_MS = 10_000;
 
 async function collectFamilies(ctx: AppContext): Promise<Family[]> {
   const now = new Date(ctx.clock.now());
-  const [rows, buckets, health, more] = await ctx.breakers.db.run(
-    () =>
-      Promise.all([
-        counters(ctx.sql, now),
-        latencyBuckets(ctx.sql, LATENCY_BOUNDS_S.map((s) => s * 1000)),
-        healthFigures(ctx.sql),
-        endpointBreakers(ctx.sql),
-      ]),
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  const [rows, buckets, health, more] = await viaDatabase(ctx, () =>
+    Promise.all([
+      counters(ctx.sql, now),
+      latencyBuckets(ctx.sql, LATENCY_BOUNDS_S.map((s) => s * 1000)),
+      healthFigures(ctx.sql),
+      endpointBreakers(ctx.sql),
+    ]));
   const perType = rows.filter((r) => r.type !== "*");
   const perTenant = rows.filter((r) => r.type === "*");
   const byTenant = new Map<string, { counts: number[]; sum: number }>();

@@ -1,6 +1,6 @@
 /** `GET /api/metrics`: a tenant's business figures, computed from rollups plus the live tail, cached a minute. */
 import type { AppContext } from "../context.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../db.ts";
+import { viaDatabase } from "../db.ts";
 import {
   type LiveRow,
   rollupsThrough,
@@ -100,18 +100,14 @@ async function computeTenantMetrics(
   tenant: string,
 ): Promise<TenantMetrics> {
   const now = ctx.clock.now();
-  return await ctx.breakers.db.run(
-    async () => {
-      const through = await rollupsThrough(ctx.sql);
-      const [live, rolled] = await Promise.all([
-        tenantLiveRows(ctx.sql, tenant, new Date(now), through),
-        tenantRolledTotals(ctx.sql, tenant, through),
-      ]);
-      return shapeTenantMetrics(tenant, now, through?.getTime() ?? null, live, rolled);
-    },
-    isUnavailable,
-    DB_CALL_DEADLINE_MS,
-  );
+  return await viaDatabase(ctx, async () => {
+    const through = await rollupsThrough(ctx.sql);
+    const [live, rolled] = await Promise.all([
+      tenantLiveRows(ctx.sql, tenant, new Date(now), through),
+      tenantRolledTotals(ctx.sql, tenant, through),
+    ]);
+    return shapeTenantMetrics(tenant, now, through?.getTime() ?? null, live, rolled);
+  });
 }
 
 /** Served from the fast store when computed in the last minute; a store outage only costs speed. */

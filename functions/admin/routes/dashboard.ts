@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { listTenants } from "../../_shared/tenants.ts";
 import { dashboardOverview } from "../../_shared/metrics/overview.ts";
@@ -47,11 +47,7 @@ export function registerDashboardRoutes(
     "/dashboard/api/tenants",
     async (c) =>
       c.json({
-        items: await ctx.breakers.db.run(
-          () => listTenants(ctx.sql),
-          isUnavailable,
-          DB_CALL_DEADLINE_MS,
-        ),
+        items: await viaDatabase(ctx, () => listTenants(ctx.sql)),
       }),
   );
   app.get("/dashboard/api/overview", async (c) => {
@@ -60,20 +56,12 @@ export function registerDashboardRoutes(
   });
   app.get("/dashboard/api/dead-letters", async (c) => {
     const q = parseOrThrow(deadLetterQuery, c.req.query(), "query");
-    const items = await ctx.breakers.db.run(
-      () => openDeadLetters(ctx.sql, q.tenant ?? null, q.limit),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
-    );
+    const items = await viaDatabase(ctx, () => openDeadLetters(ctx.sql, q.tenant ?? null, q.limit));
     return c.json({ items });
   });
   app.get("/dashboard/api/endpoints", async (c) => {
     const q = parseOrThrow(tenantQuery, c.req.query(), "query");
-    const items = await ctx.breakers.db.run(
-      () => endpointsByHealth(ctx.sql, q.tenant ?? null),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
-    );
+    const items = await viaDatabase(ctx, () => endpointsByHealth(ctx.sql, q.tenant ?? null));
     return c.json({ items });
   });
 }

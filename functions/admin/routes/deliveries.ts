@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Context as HonoContext, Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { idSchema, labelSchema, parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import { cursorCodec } from "../../_shared/events/cursor.ts";
@@ -55,50 +56,64 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
 
   app.post("/endpoints", async (c) => {
     const input = parseOrThrow(endpointInputSchema, await readJson(c, MAX_BODY), "endpoint");
-    return c.json(await createEndpoint(ctx, input), 201);
+    return c.json(await viaDatabase(ctx, () => createEndpoint(ctx, input)), 201);
   });
   app.get("/endpoints", async (c) => {
     const tenant = c.req.query("tenant")
       ? parseOrThrow(slugSchema, c.req.query("tenant"), "tenant")
       : undefined;
-    if (tenant) await getTenant(ctx.sql, tenant);
-    return c.json({ items: await listEndpoints(ctx.sql, tenant) });
+    if (tenant) await viaDatabase(ctx, () => getTenant(ctx.sql, tenant));
+    return c.json({ items: await viaDatabase(ctx, () => listEndpoints(ctx.sql, tenant)) });
   });
-  app.get("/endpoints/:id", async (c) => c.json(await getEndpoint(ctx.sql, id(c))));
+  app.get(
+    "/endpoints/:id",
+    async (c) => c.json(await viaDatabase(ctx, () => getEndpoint(ctx.sql, id(c)))),
+  );
   app.patch("/endpoints/:id", async (c) => {
     const patch = parseOrThrow(endpointUpdateSchema, await readJson(c, MAX_BODY), "endpoint edit");
-    return c.json(await updateEndpoint(ctx, id(c), patch));
+    return c.json(await viaDatabase(ctx, () => updateEndpoint(ctx, id(c), patch)));
   });
   app.delete("/endpoints/:id", async (c) => {
     const body = parseOrThrow(reasonSchema, await optionalJson(c), "delete request");
-    return c.json(await deleteEndpoint(ctx, id(c), body.reason));
+    return c.json(await viaDatabase(ctx, () => deleteEndpoint(ctx, id(c), body.reason)));
   });
   app.post("/endpoints/:id/disable", async (c) => {
     const body = parseOrThrow(reasonSchema, await optionalJson(c), "disable request");
-    return c.json(await disableEndpoint(ctx.sql, id(c), body.reason));
+    return c.json(await viaDatabase(ctx, () => disableEndpoint(ctx.sql, id(c), body.reason)));
   });
-  app.post("/endpoints/:id/enable", async (c) => c.json(await enableEndpoint(ctx.sql, id(c))));
+  app.post(
+    "/endpoints/:id/enable",
+    async (c) => c.json(await viaDatabase(ctx, () => enableEndpoint(ctx.sql, id(c)))),
+  );
   app.post("/endpoints/:id/rotate-secret", async (c) => {
     const body = parseOrThrow(rotateSchema, await optionalJson(c), "rotation");
-    return c.json(await rotateSecret(ctx, id(c), body.overlapSeconds));
+    return c.json(await viaDatabase(ctx, () => rotateSecret(ctx, id(c), body.overlapSeconds)));
   });
   app.post("/endpoints/:id/test", async (c) => c.json(await testEndpoint(ctx, id(c))));
 
   app.get("/deliveries", async (c) => {
     const f = parseOrThrow(deliveryFiltersSchema, c.req.query(), "filters");
-    if (f.tenant) await getTenant(ctx.sql, f.tenant);
-    return c.json(await listDeliveries(ctx.sql, cursorCodec(ctx.config, ctx.clock), f));
+    const named = f.tenant;
+    if (named) await viaDatabase(ctx, () => getTenant(ctx.sql, named));
+    return c.json(
+      await viaDatabase(ctx, () => listDeliveries(ctx.sql, cursorCodec(ctx.config, ctx.clock), f)),
+    );
   });
-  app.get("/deliveries/:id", async (c) => c.json(await getDelivery(ctx.sql, id(c))));
+  app.get(
+    "/deliveries/:id",
+    async (c) => c.json(await viaDatabase(ctx, () => getDelivery(ctx.sql, id(c)))),
+  );
 
   app.get("/dlq", async (c) => {
     const f = parseOrThrow(dlqFiltersSchema, c.req.query(), "filters");
-    if (f.tenant) await getTenant(ctx.sql, f.tenant);
-    return c.json({ items: await listDeadLetters(ctx.sql, f) });
+    const named = f.tenant;
+    if (named) await viaDatabase(ctx, () => getTenant(ctx.sql, named));
+    return c.json({ items: await viaDatabase(ctx, () => listDeadLetters(ctx.sql, f)) });
   });
   app.post("/dlq/replay", async (c) => {
     const body = parseOrThrow(dlqReplaySchema, await readJson(c, MAX_BODY), "replay");
-    if (body.tenant) await getTenant(ctx.sql, body.tenant);
+    const named = body.tenant;
+    if (named) await viaDatabase(ctx, () => getTenant(ctx.sql, named));
     return c.json({ replayed: await replayDeadLetters(ctx.sql, body) });
   });
   app.post("/replay", async (c) => {

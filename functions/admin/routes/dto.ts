@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { getTenant } from "../../_shared/tenants.ts";
@@ -28,7 +29,7 @@ export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
     const { tenant } = parseOrThrow(tenantQuery, c.req.query(), "query");
     const { type, key } = parseOrThrow(dtoParams, c.req.param(), "DTO");
     const def = definitionOr404(ctx.dtos, type);
-    await getTenant(ctx.sql, tenant);
+    await viaDatabase(ctx, () => getTenant(ctx.sql, tenant));
     const read = await readDto(ctx, def, tenant, key);
     if (!read) throw new AppError("not_found", `no ${def.name} ${key} in tenant ${tenant}`);
     c.header("X-Switchyard-Source", read.source);
@@ -41,12 +42,12 @@ export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
       ctx.dtos,
       parseOrThrow(identifierSchema(100), c.req.param("type"), "type"),
     );
-    await getTenant(ctx.sql, body.tenant);
+    await viaDatabase(ctx, () => getTenant(ctx.sql, body.tenant));
     return c.json(await rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }));
   });
 
   app.get("/conciliations", async (c) => {
     const q = parseOrThrow(conciliationsQuery, c.req.query(), "query");
-    return c.json({ items: await listConciliations(ctx.sql, q) });
+    return c.json({ items: await viaDatabase(ctx, () => listConciliations(ctx.sql, q)) });
   });
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import type { Env } from "../../_shared/http.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
 import {
   entityParamsSchema,
@@ -27,10 +27,9 @@ const traceQuerySchema = pageSchema.safeExtend({ tenant: slugSchema });
 export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
   app.get("/events", async (c) => {
     const { tenant, ...filters } = parseOrThrow(adminListSchema, c.req.query(), "query");
-    const page = await ctx.breakers.db.run(
+    const page = await viaDatabase(
+      ctx,
       () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), tenant ?? null, filters),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });

@@ -8,7 +8,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { identifierSchema, parseOrThrow } from "../../_shared/validation.ts";
 import {
   createPortalLink,
@@ -88,11 +88,7 @@ function portalAuth(ctx: AppContext): MiddlewareHandler<PortalEnv> {
     if (!token) {
       throw new AppError("unauthorized", "missing Authorization: Bearer <portal session>");
     }
-    const session = await ctx.breakers.db.run(
-      () => portalSession(ctx.sql, token),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
-    );
+    const session = await viaDatabase(ctx, () => portalSession(ctx.sql, token));
     if (session.readOnly && c.req.method !== "GET") {
       throw new AppError("forbidden", "this portal link is read-only");
     }
@@ -123,12 +119,10 @@ async function tenantBody(
 
 function portalApi(ctx: AppContext): Hono<PortalEnv> {
   const api = new Hono<PortalEnv>();
-  const db = <T>(fn: () => Promise<T>) =>
-    ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS);
   /** The endpoint, if it is this tenant's; another tenant's is as unknown as a missing one. */
   const own = async (c: Context<PortalEnv>) => {
     const id = parseOrThrow(idSchema, c.req.param("id"), "id");
-    const row = await db(() => getEndpointRow(ctx.sql, id)).catch((err) => {
+    const row = await viaDatabase(ctx, () => getEndpointRow(ctx.sql, id)).catch((err) => {
       throw err instanceof AppError && err.code === "not_found" ? notFound(id) : err;
     });
     if (row.tenant !== c.get("tenant")) throw notFound(id);
@@ -174,13 +168,14 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
   api.post("/endpoints/:id/test", async (c) => c.json(await testEndpoint(ctx, await own(c))));
   api.get("/stats", async (c) => {
     const q = parseOrThrow(statsQuerySchema, c.req.query(), "query");
-    return c.json(await db(() => endpointStats(ctx.sql, c.get("tenant"), q.hours)));
+    return c.json(await viaDatabase(ctx, () => endpointStats(ctx.sql, c.get("tenant"), q.hours)));
   });
 
   api.get("/events", async (c) => {
     const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
-    const page = await db(() =>
-      listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), c.get("tenant"), filters)
+    const page = await viaDatabase(
+      ctx,
+      () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), c.get("tenant"), filters),
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });
@@ -192,7 +187,7 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
   });
   api.get("/deliveries/:id", async (c) => {
     const id = parseOrThrow(idSchema, c.req.param("id"), "id");
-    const delivery: { tenant?: string } = await db(() => getDelivery(ctx.sql, id));
+    const delivery: { tenant?: string } = await viaDatabase(ctx, () => getDelivery(ctx.sql, id));
     if (delivery.tenant !== c.get("tenant")) {
       throw new AppError("not_found", `delivery ${id} not found`);
     }
@@ -202,7 +197,10 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
   api.get("/dlq", async (c) => {
     const f = parseOrThrow(dlqQuerySchema, c.req.query(), "filters");
     return c.json({
-      items: await db(() => listDeadLetters(ctx.sql, { ...f, tenant: c.get("tenant") })),
+      items: await viaDatabase(
+        ctx,
+        () => listDeadLetters(ctx.sql, { ...f, tenant: c.get("tenant") }),
+      ),
     });
   });
   api.post("/dlq/replay", async (c) => {
@@ -232,11 +230,7 @@ export function registerPortalRoutes(
     });
     app.post("/portal/session", async (c) => {
       const { token } = parseOrThrow(exchangeSchema, await readJson(c, 4096), "exchange");
-      const session = await ctx.breakers.db.run(
-        () => openPortalSession(ctx.sql, token),
-        isUnavailable,
-        DB_CALL_DEADLINE_MS,
-      );
+      const session = await viaDatabase(ctx, () => openPortalSession(ctx.sql, token));
       c.header("Cache-Control", "no-store");
       return c.json(session, 201);
     });

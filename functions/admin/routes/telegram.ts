@@ -2,6 +2,7 @@
 import { z } from "zod";
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { parseOrThrow, slugSchema } from "../../_shared/validation.ts";
@@ -20,13 +21,16 @@ const webhookBody = z.object({
 export function registerTelegramRoutes(app: Hono<Env>, ctx: AppContext) {
   app.post("/telegram/link", async (c) => {
     const body = parseOrThrow(linkBody, await readJson(c, MAX_ADMIN_BODY), "link request");
-    return c.json(await issueLinkCode(ctx.sql, body.tenant, ctx.clock), 201);
+    return c.json(
+      await viaDatabase(ctx, () => issueLinkCode(ctx.sql, body.tenant, ctx.clock)),
+      201,
+    );
   });
 
   app.get("/telegram/chats", async (c) => {
     const tenant = parseOrThrow(slugSchema, c.req.query("tenant"), "tenant");
-    await getTenant(ctx.sql, tenant);
-    return c.json({ items: await listChats(ctx.sql, tenant) });
+    await viaDatabase(ctx, () => getTenant(ctx.sql, tenant));
+    return c.json({ items: await viaDatabase(ctx, () => listChats(ctx.sql, tenant)) });
   });
 
   app.post("/telegram/set-webhook", async (c) => {

@@ -2,7 +2,7 @@
 import type { Hono } from "hono";
 import type { AppContext } from "../../_shared/context.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
-import { DB_CALL_DEADLINE_MS, isUnavailable } from "../../_shared/db.ts";
+import { viaDatabase } from "../../_shared/db.ts";
 import { parseExactJson, parseOrThrow } from "../../_shared/validation.ts";
 import { appendEvents } from "../../_shared/events/append.ts";
 import { MAX_INGEST_BODY, parseIngestBody } from "../../_shared/events/ingest.ts";
@@ -29,20 +29,15 @@ export function registerEventRoutes(app: Hono<Env>, ctx: AppContext) {
       c.get("correlationId"),
     );
     await enforceIngestLimits(ctx, tenant, events.length, ipCheck);
-    const accepted = await ctx.breakers.db.run(
-      () => appendEvents(ctx.sql, events),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
-    );
+    const accepted = await viaDatabase(ctx, () => appendEvents(ctx.sql, events));
     return c.json({ accepted }, 202);
   });
 
   app.get("/events", async (c) => {
     const filters = parseOrThrow(listFiltersSchema, c.req.query(), "query");
-    const page = await ctx.breakers.db.run(
+    const page = await viaDatabase(
+      ctx,
       () => listEvents(ctx.sql, cursorCodec(ctx.config, ctx.clock), c.get("tenant"), filters),
-      isUnavailable,
-      DB_CALL_DEADLINE_MS,
     );
     return c.json({ items: page.items.map(toEnvelope), nextCursor: page.nextCursor });
   });
