@@ -63,7 +63,13 @@ Deno.test({
         return answered.size >= 2;
       }, 30_000);
 
-      const processes = (booted.health!.checks.processes as Processes).items.map((p) => p.name);
+      // The functions answer health a moment before the supervisor has noted them (and the relay and
+      // the scheduler start after them): the list is complete once all eight are there.
+      const listed = await waitUntil("every process is listed", async () => {
+        const items = (await health())?.checks.processes?.items ?? [];
+        return items.length >= 8 && items;
+      }, 30_000);
+      const processes = (listed as Processes["items"]).map((p) => p.name);
       assert.deepEqual(processes.sort(), [
         "bridge",
         "functions#1",
