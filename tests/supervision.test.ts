@@ -105,8 +105,17 @@ Deno.test({
         assert.equal(status, 202, `ingest works after ${name} came back`);
       }
       console.log(`kill -9 → restarted and health ok: ${figures.join(", ")}`);
+      // Each kill counted once for its process (checked above as it happened). A process may also
+      // have ended on its own while one it depends on was away (and been restarted like any other):
+      // health counts that too, and the output says which.
       const h = await health();
-      assert.equal(h!.checks.processes!.restarts, processes.length);
+      const items = h!.checks.processes!.items;
+      assert.equal(h!.checks.processes!.restarts, items.reduce((n, p) => n + p.restarts, 0));
+      assert.ok(h!.checks.processes!.restarts >= processes.length);
+      const again = items.filter((p) => p.restarts > 1).map((p) => `${p.name} ${p.restarts}×`);
+      if (again.length) {
+        console.log(`restarted more than once: ${again.join(", ")}\n${booted.output()}`);
+      }
       assert.match(booted.output(), /restarted/, "each restart is logged");
 
       const status = await new Deno.Command("node", {
