@@ -11,13 +11,14 @@ import type { Queryable } from "../functions/_shared/db.ts";
 const ENDPOINTS = 10;
 const EVENTS = 400;
 
-/** Rows of switchyard.deliveries fetched so far in this transaction, through any index or a scan. */
-async function deliveryRowsRead(tx: Queryable): Promise<number> {
+/** Rows of switchyard.<table> fetched so far in this transaction, through any index or a scan. */
+async function rowsRead(tx: Queryable, table: "deliveries" | "events"): Promise<number> {
   const [s] = await tx<{ rows: string }[]>`
     select coalesce(idx_tup_fetch, 0) + coalesce(seq_tup_read, 0) as rows
-    from pg_stat_xact_user_tables where relname = 'deliveries'`;
+    from pg_stat_xact_user_tables where schemaname = 'switchyard' and relname = ${table}`;
   return Number(s.rows);
 }
+const deliveryRowsRead = (tx: Queryable) => rowsRead(tx, "deliveries");
 
 Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read only their own rows", async () => {
   const db = await testDatabase();
@@ -43,14 +44,22 @@ Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read
 
     const claim = await db.sql.begin(async (tx) => {
       const before = await deliveryRowsRead(tx);
-      const rows = await tx<{ id: string; endpoint_id: string }[]>`
-        select id, endpoint_id from switchyard.claim_deliveries(24, 'second', 64, 15000)`;
-      return { rows, read: (await deliveryRowsRead(tx)) - before };
+      const eventsBefore = await rowsRead(tx, "events");
+      const rows = await tx<{ id: string; endpoint_id: string; event: { id: string } }[]>`
+        select id, endpoint_id, event from switchyard.claim_deliveries(24, 'second', 64, 15000)`;
+      return {
+        rows,
+        read: (await deliveryRowsRead(tx)) - before,
+        events: (await rowsRead(tx, "events")) - eventsBefore,
+      };
     });
     assert.equal(claim.rows.length, 24);
     // Each endpoint's own live leases (30) are counted once: about 300 rows, plus the 24 claimed.
     // Counting them through an index led by due_at read every lease once per endpoint (3,000+).
     assert.ok(claim.read < 800, `a claim of 24 read ${claim.read} delivery rows`);
+    // Each claimed row's event, by its key; as a join, the whole log was read and hashed.
+    assert.ok(claim.rows.every((r) => r.event?.id), "every claimed row comes with its event");
+    assert.ok(claim.events <= 24, `a claim of 24 read ${claim.events} of ${EVENTS} events`);
 
     const outcomes = await db.sql<{ id: string; lease: string }[]>`
       select id, lease from switchyard.deliveries where lease = 'first' order by seq limit 33`;
