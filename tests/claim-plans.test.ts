@@ -18,7 +18,6 @@ async function rowsRead(tx: Queryable, table: "deliveries" | "events"): Promise<
     from pg_stat_xact_user_tables where schemaname = 'switchyard' and relname = ${table}`;
   return Number(s.rows);
 }
-const deliveryRowsRead = (tx: Queryable) => rowsRead(tx, "deliveries");
 
 Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read only their own rows", async () => {
   const db = await testDatabase();
@@ -43,13 +42,13 @@ Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read
     assert.equal(leased, 300);
 
     const claim = await db.sql.begin(async (tx) => {
-      const before = await deliveryRowsRead(tx);
+      const before = await rowsRead(tx, "deliveries");
       const eventsBefore = await rowsRead(tx, "events");
       const rows = await tx<{ id: string; endpoint_id: string; event: { id: string } }[]>`
         select id, endpoint_id, event from switchyard.claim_deliveries(24, 'second', 64, 15000)`;
       return {
         rows,
-        read: (await deliveryRowsRead(tx)) - before,
+        read: (await rowsRead(tx, "deliveries")) - before,
         events: (await rowsRead(tx, "events")) - eventsBefore,
       };
     });
@@ -64,7 +63,7 @@ Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read
     const outcomes = await db.sql<{ id: string; lease: string }[]>`
       select id, lease from switchyard.deliveries where lease = 'first' order by seq limit 33`;
     const recorded = await db.sql.begin(async (tx) => {
-      const before = await deliveryRowsRead(tx);
+      const before = await rowsRead(tx, "deliveries");
       await tx`select * from switchyard.record_delivery_outcomes(${
         tx.json(outcomes.map((o) => ({
           id: o.id,
@@ -79,7 +78,7 @@ Deno.test("a claim beside hundreds of live leases, and the outcomes of one, read
           excerpt: "",
         })))
       }::jsonb)`;
-      return (await deliveryRowsRead(tx)) - before;
+      return (await rowsRead(tx, "deliveries")) - before;
     });
     // A primary-key lookup and an update per outcome; walking the leases' index per outcome read
     // hundreds each.
