@@ -39,15 +39,19 @@ Deno.test("with the scheduler process stopped (SIGSTOP), a new event still reach
 
     // A retry is the scheduler's to wake: the first try fails, the second comes once it runs again.
     receiver.respond((_r, i) => (i === 1 ? { status: 500 } : undefined));
-    await fetch(`${stack.base}/api/events`, {
+    const second = await fetch(`${stack.base}/api/events`, {
       method: "POST",
       headers: {
         authorization: `Bearer ${stack.env.SWITCHYARD_DEMO_API_KEY}`,
         "content-type": "application/json",
       },
       body: JSON.stringify({ type: "order.confirmed", entity: { type: "order", id: "o-2" } }),
-    }).then((r) => r.body?.cancel());
-    await receiver.waitFor(2, 15_000);
+    });
+    assert.equal(second.status, 202, await second.text());
+    // The stack's own log says where o-2 stopped, should it not arrive.
+    await receiver.waitFor(2, 15_000).catch((err) => {
+      throw new Error(`${err.message}\n${stack.output().slice(-4000)}`);
+    });
     Deno.kill(scheduler.pid, "SIGCONT");
     const all = await receiver.waitFor(3, 30_000);
     assert.equal(all[2].headers["webhook-id"], all[1].headers["webhook-id"], "the retry of o-2");

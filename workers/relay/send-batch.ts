@@ -1,7 +1,9 @@
 /**
  * Hands a batch to the pipeline: POST {SUPABASE_URL}/functions/v1/pipeline/batch with the service
- * key, retried with capped backoff until it is accepted or the session is aborted. Events wait
- * safely in the slot meanwhile, and the pipeline is idempotent by event id, so retrying is harmless.
+ * key, retried with capped backoff until it is accepted or the session is aborted. Each try has a
+ * deadline: a functions process that hangs (SIGSTOP, a stuck event loop) holds the relay for that
+ * long, not for ever, and the next try opens a new connection. Events wait safely in the slot
+ * meanwhile, and the pipeline is idempotent by event id, so retrying is harmless.
  */
 import type { Clock } from "../../functions/_shared/clock.ts";
 import type { Logger } from "../../functions/_shared/log.ts";
@@ -14,7 +16,15 @@ export interface HandoverTarget {
   relayId: string;
   clock: Clock;
   log: Logger;
+  /** How long one try may take. Default: HANDOVER_DEADLINE_MS. */
+  deadlineMs?: number;
 }
+
+/**
+ * One try's deadline. A full batch (RELAY_BATCH_SIZE events) is routed and composed in well under
+ * a second here; the pipeline's own database calls give up after DB_CALL_DEADLINE_MS each.
+ */
+export const HANDOVER_DEADLINE_MS = 30_000;
 
 export function pipelineBatchUrl(supabaseUrl: string): string {
   return `${supabaseUrl.replace(/\/+$/, "")}/functions/v1/pipeline/batch`;
@@ -27,8 +37,10 @@ export async function handOver(
   signal: AbortSignal,
 ): Promise<boolean> {
   const body = JSON.stringify({ events });
+  const deadlineMs = target.deadlineMs ?? HANDOVER_DEADLINE_MS;
   for (let attempt = 0; !signal.aborted; attempt++) {
     let problem: string;
+    const deadline = AbortSignal.timeout(deadlineMs);
     try {
       const res = await fetch(target.url, {
         method: "POST",
@@ -38,14 +50,14 @@ export async function handOver(
           "x-relay-id": target.relayId,
         },
         body,
-        signal,
+        signal: AbortSignal.any([signal, deadline]),
       });
       const text = await res.text();
       if (res.ok) return true;
       problem = `HTTP ${res.status}: ${text.slice(0, 200)}`;
     } catch (err) {
       if (signal.aborted) return false;
-      problem = (err as Error).message;
+      problem = deadline.aborted ? `no answer within ${deadlineMs} ms` : (err as Error).message;
     }
     const delay = retryDelayMs(attempt);
     target.log.warn("hand-over failed; retrying", {
