@@ -1,8 +1,7 @@
 /** The pipeline function: the relay hands batches of new events here; the scheduler wakes deliveries and conciliations (service key). */
 import type { AppContext } from "../_shared/context.ts";
 import { createFunctionApp, readJson, serviceAuth } from "../_shared/http.ts";
-import { parseOrThrow } from "../_shared/validation.ts";
-import { handoverBatchSchema } from "../_shared/pipeline/batch.ts";
+import { parseHandover } from "../_shared/pipeline/batch.ts";
 import { acceptHandover } from "../_shared/pipeline/accept-batch.ts";
 import { conciliateDueNow, deliverDue, inBackground } from "../_shared/pipeline/deliver.ts";
 import { isUnavailable } from "../_shared/db.ts";
@@ -16,11 +15,7 @@ export function createPipelineApp(ctx: AppContext) {
   const app = createFunctionApp("pipeline", ctx);
   app.use("*", serviceAuth(ctx));
   app.post("/batch", async (c) => {
-    const { events } = parseOrThrow(
-      handoverBatchSchema,
-      await readJson(c, MAX_BATCH_BYTES),
-      "hand-over batch",
-    );
+    const { events } = parseHandover(await readJson(c, MAX_BATCH_BYTES));
     const result = await ctx.breakers.db.run(() => acceptHandover(ctx, events), isUnavailable);
     // First attempts start here, not when the scheduler next looks.
     if (result.routed > 0) inBackground(ctx, "delivering", deliverDue(ctx));

@@ -1,11 +1,20 @@
 /** The relay → pipeline hand-over body: `{events: LoggedEvent[]}`, validated at the pipeline's edge. */
 import { z } from "zod";
-import { eventTypeSchema, type LoggedEvent } from "../events/envelope.ts";
+import {
+  entityTypePattern,
+  eventTypePattern,
+  eventTypeSchema,
+  type LoggedEvent,
+} from "../events/envelope.ts";
 import {
   entityTypeSchema,
+  identifierProblem,
   identifierSchema,
+  INT4_MAX,
   int4Schema,
+  parseOrThrow,
   seqSchema,
+  SLUG_PATTERN,
   slugSchema,
 } from "../validation.ts";
 
@@ -27,8 +36,90 @@ const loggedEventSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
 }) satisfies z.ZodType<LoggedEvent>;
 
+const MAX_HANDOVER_EVENTS = 10_000;
+
 export const handoverBatchSchema = z.object({
-  events: z.array(loggedEventSchema).max(10_000),
+  events: z.array(loggedEventSchema).max(MAX_HANDOVER_EVENTS),
 });
 
 export type HandoverBatch = z.infer<typeof handoverBatchSchema>;
+
+/** Validates a parsed hand-over body; a 400 listing every problem when it is not one. */
+export function parseHandover(body: unknown): HandoverBatch {
+  return fastHandover(body) ?? parseOrThrow(handoverBatchSchema, body, "hand-over batch");
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isNullableString = (v: unknown) => v === null || typeof v === "string";
+const eventKeys = new Set([
+  "seq",
+  "id",
+  "type",
+  "timestamp",
+  "tenant",
+  "entity",
+  "version",
+  "recordedAt",
+  "dedupKey",
+  "correlationId",
+  "causationId",
+  "data",
+  "metadata",
+]);
+
+/**
+ * The relay's batches without zod (it cost 4.5 µs an event, a tenth of the functions' CPU during
+ * ingest): the rules of `loggedEventSchema`, narrower where that is simpler (every key present, none
+ * other), answering null on anything else so that zod decides and words the errors. A batch's
+ * events share a few timestamps, so each distinct one is checked once.
+ */
+function fastHandover(body: unknown): HandoverBatch | null {
+  if (!isObject(body)) return null;
+  const events = body.events;
+  if (!Array.isArray(events) || events.length > MAX_HANDOVER_EVENTS) return null;
+  for (const k in body) if (k !== "events") return null;
+  const instants = new Set<string>();
+  const instant = (v: unknown): boolean => {
+    if (typeof v !== "string") return false;
+    if (instants.has(v)) return true;
+    if (!isoTimestamp.safeParse(v).success) return false;
+    instants.add(v);
+    return true;
+  };
+  for (const e of events) {
+    if (!isObject(e)) return null;
+    let n = 0;
+    for (const k in e) {
+      if (!eventKeys.has(k)) return null;
+      n++;
+    }
+    if (n !== eventKeys.size) return null;
+    const { seq, id, type, tenant, entity, version } = e;
+    if (!Number.isSafeInteger(seq) || (seq as number) < 1) return null;
+    if (typeof id !== "string" || id.length < 1 || id.length > 200) return null;
+    if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
+    if (typeof tenant !== "string" || !SLUG_PATTERN.test(tenant)) return null;
+    if (!isObject(entity)) return null;
+    let entityKeys = 0;
+    for (const k in entity) {
+      if (k !== "type" && k !== "id") return null;
+      entityKeys++;
+    }
+    const { type: entityType, id: entityId } = entity;
+    if (
+      entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 ||
+      !entityTypePattern.test(entityType) || typeof entityId !== "string" ||
+      identifierProblem(entityId, 200) !== null
+    ) return null;
+    if (!Number.isInteger(version) || (version as number) < 1 || (version as number) > INT4_MAX) {
+      return null;
+    }
+    if (!instant(e.timestamp) || !instant(e.recordedAt)) return null;
+    if (
+      !isNullableString(e.dedupKey) || !isNullableString(e.correlationId) ||
+      !isNullableString(e.causationId) || !isObject(e.data) || !isObject(e.metadata)
+    ) return null;
+  }
+  return body as unknown as HandoverBatch;
+}
