@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { sleep } from "../functions/_shared/clock.ts";
-import { client, seedTenant, startStack } from "./harness.ts";
+import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { waitUntil } from "./wait.ts";
 import { freePort } from "../local/ports.ts";
 import { startCluster } from "../local/postgres.ts";
 import { migrate } from "../local/migrate.ts";
 import { createSql } from "../functions/_shared/db.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
+import { withDeadline } from "../functions/_shared/deadline.ts";
 
 /** postgres.js' own reconnect backoff reaches 20 s; before the cap some requests waited 12.5 s. */
 const UNCAPPED_BACKOFF_MS = 10_000;
@@ -42,7 +43,7 @@ Deno.test({
     await migrate(cluster.url);
     const stack = await startStack({ store: "memory", env: { DATABASE_URL: cluster.url } });
     const seedSql = createSql(cluster.url, { max: 1 });
-    const { key } = await seedTenant(seedSql);
+    const { key, slug } = await seedTenant(seedSql);
     await seedSql.end();
     const api = client(`${stack.base}/api`, key);
     const event = { type: "order.created", entity: { type: "order", id: "o-1" } };
@@ -118,6 +119,16 @@ Deno.test({
         }
         assert.equal(stack.ctx.breakers.db.state, "open", "deadlines count against the breaker");
         assert.equal((await api("POST", "/events", event)).status, 503);
+        // The operator's routes too: a replay (no tenant lookup first) answers at once, not never.
+        const admin = client(stack.base, SERVICE_KEY);
+        const started = performance.now();
+        const replay = await withDeadline(
+          admin("POST", "/admin/replay", { tenant: slug, from: "2026-01-01T00:00:00Z" }),
+          UNCAPPED_BACKOFF_MS,
+          "the replay",
+        );
+        assert.equal(replay.status, 503, JSON.stringify(replay.json));
+        assert.ok(performance.now() - started < 2_000, "the open breaker answers at once");
       } finally {
         for (const pid of hung) Deno.kill(pid, "SIGCONT");
       }

@@ -114,10 +114,15 @@ export function registerDeliveryRoutes(app: Hono<Env>, ctx: AppContext) {
     const body = parseOrThrow(dlqReplaySchema, await readJson(c, MAX_BODY), "replay");
     const named = body.tenant;
     if (named) await viaDatabase(ctx, () => getTenant(ctx.sql, named));
-    return c.json({ replayed: await replayDeadLetters(ctx.sql, body) });
+    return c.json({ replayed: await viaDatabase(ctx, () => replayDeadLetters(ctx.sql, body)) });
   });
   app.post("/replay", async (c) => {
     const body = parseOrThrow(historyReplaySchema, await readJson(c, MAX_BODY), "replay");
-    return c.json(await replayHistory(ctx.sql, cursorCodec(ctx.config, ctx.clock), body));
+    return c.json(
+      await viaDatabase(
+        ctx,
+        () => replayHistory(ctx.sql, cursorCodec(ctx.config, ctx.clock), body),
+      ),
+    );
   });
 }

@@ -135,35 +135,46 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
 
   api.get(
     "/endpoints",
-    async (c) => c.json({ items: await listEndpoints(ctx.sql, c.get("tenant")) }),
+    async (c) =>
+      c.json({ items: await viaDatabase(ctx, () => listEndpoints(ctx.sql, c.get("tenant"))) }),
   );
   api.post("/endpoints", async (c) => {
     const input = parseOrThrow(endpointInputSchema, await tenantBody(c), "endpoint");
-    return c.json(await createEndpoint(ctx, input), 201);
+    return c.json(await viaDatabase(ctx, () => createEndpoint(ctx, input)), 201);
   });
   api.patch("/endpoints/:id", async (c) => {
     const id = await own(c);
     const patch = parseOrThrow(endpointUpdateSchema, await readJson(c, MAX_BODY), "endpoint edit");
-    return c.json(await updateEndpoint(ctx, id, patch));
+    return c.json(await viaDatabase(ctx, () => updateEndpoint(ctx, id, patch)));
   });
   api.delete("/endpoints/:id", async (c) => {
     const id = await own(c);
     const body = parseOrThrow(reasonSchema, await optionalJson(c), "delete request");
-    return c.json(await deleteEndpoint(ctx, id, body.reason ?? "deleted in the portal"));
+    return c.json(
+      await viaDatabase(ctx, () => deleteEndpoint(ctx, id, body.reason ?? "deleted in the portal")),
+    );
   });
   api.post("/endpoints/:id/disable", async (c) => {
     const id = await own(c);
     const body = parseOrThrow(reasonSchema, await optionalJson(c), "disable request");
-    return c.json(await disableEndpoint(ctx.sql, id, body.reason ?? "disabled in the portal"));
+    return c.json(
+      await viaDatabase(
+        ctx,
+        () => disableEndpoint(ctx.sql, id, body.reason ?? "disabled in the portal"),
+      ),
+    );
   });
   api.post(
     "/endpoints/:id/enable",
-    async (c) => c.json(await enableEndpoint(ctx.sql, await own(c))),
+    async (c) => {
+      const id = await own(c);
+      return c.json(await viaDatabase(ctx, () => enableEndpoint(ctx.sql, id)));
+    },
   );
   api.post("/endpoints/:id/rotate-secret", async (c) => {
     const id = await own(c);
     const body = parseOrThrow(rotateSchema, await optionalJson(c), "rotation");
-    return c.json(await rotateSecret(ctx, id, body.overlapSeconds));
+    return c.json(await viaDatabase(ctx, () => rotateSecret(ctx, id, body.overlapSeconds)));
   });
   api.post("/endpoints/:id/test", async (c) => c.json(await testEndpoint(ctx, await own(c))));
   api.get("/stats", async (c) => {
@@ -205,7 +216,7 @@ function portalApi(ctx: AppContext): Hono<PortalEnv> {
   });
   api.post("/dlq/replay", async (c) => {
     const body = parseOrThrow(dlqReplaySchema, await tenantBody(c), "replay");
-    return c.json({ replayed: await replayDeadLetters(ctx.sql, body) });
+    return c.json({ replayed: await viaDatabase(ctx, () => replayDeadLetters(ctx.sql, body)) });
   });
 
   // Past this, nothing: not the service routes behind it.
@@ -239,16 +250,16 @@ export function registerPortalRoutes(
   }
   app.post("/portal/links", async (c) => {
     const body = parseOrThrow(newLinkSchema, await readJson(c, MAX_BODY), "portal link");
-    const { token, ...link } = await createPortalLink(ctx.sql, body);
+    const { token, ...link } = await viaDatabase(ctx, () => createPortalLink(ctx.sql, body));
     return c.json({ ...link, url: linkUrl(ctx, token) }, 201);
   });
   app.get("/portal/links", async (c) => {
     const { tenant } = parseOrThrow(linksQuerySchema, c.req.query(), "query");
-    await getTenant(ctx.sql, tenant);
-    return c.json({ items: await listPortalLinks(ctx.sql, tenant) });
+    await viaDatabase(ctx, () => getTenant(ctx.sql, tenant));
+    return c.json({ items: await viaDatabase(ctx, () => listPortalLinks(ctx.sql, tenant)) });
   });
   app.post("/portal/links/:id/revoke", async (c) => {
     const id = parseOrThrow(idSchema, c.req.param("id"), "id");
-    return c.json(await revokePortalLink(ctx.sql, id));
+    return c.json(await viaDatabase(ctx, () => revokePortalLink(ctx.sql, id)));
   });
 }
