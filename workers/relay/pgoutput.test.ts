@@ -96,3 +96,25 @@ Deno.test("a standby status update reports the same LSN written, flushed and app
   assert.equal(view.getBigInt64(25), 2000n);
   assert.equal(buf[33], 0);
 });
+
+Deno.test("text columns decode as UTF-8 whatever their length: ASCII, accented, emoji, long JSON", () => {
+  const values = [
+    "",
+    "o-1",
+    "évènement",
+    "🚚 on its way",
+    `{"note": "${"ü".repeat(40)}"}`,
+    "x".repeat(49),
+  ];
+  const relations = new Map<number, Relation>();
+  let relation = new Bytes().u8(0x52).u32(7).str("public").str("t").u8(0x64).u16(values.length);
+  values.forEach((_, i) => (relation = relation.u8(0).str(`c${i}`).u32(25).u32(0xffffffff)));
+  decodeCopyData(xlog(relation), relations);
+  let insert = new Bytes().u8(0x49).u32(7).u8(0x4e).u16(values.length);
+  for (const v of values) insert = insert.text(v);
+  const decoded = decodeCopyData(xlog(insert), relations);
+  assert.deepEqual(
+    decoded.kind === "insert" && Object.values(decoded.row),
+    values,
+  );
+});
