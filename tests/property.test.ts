@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { client, seedTenant, SERVICE_KEY, startStack, type TestStack } from "./harness.ts";
 import { FAKE_SECRET, startFakeTelegram, textUpdate } from "./fake-telegram.ts";
+import { HANDOVER_EVENT_KEYS } from "../functions/_shared/pipeline/batch.ts";
 
 const REQUEST_DEADLINE_MS = 20_000;
 const RUNS_PER_ROUTE = Number(Deno.env.get("SWITCHYARD_PROPERTY_RUNS") ?? 40);
@@ -384,21 +385,7 @@ function routes(slug: string, endpointId: string, keyId: string): Route[] {
           fc.oneof(
             objectOf(["events"]),
             fc.array(
-              objectOf([
-                "seq",
-                "id",
-                "type",
-                "timestamp",
-                "tenant",
-                "entity",
-                "version",
-                "recordedAt",
-                "dedupKey",
-                "correlationId",
-                "causationId",
-                "data",
-                "metadata",
-              ]),
+              objectOf([...HANDOVER_EVENT_KEYS]),
               { maxLength: 2 },
             ).map((events) => ({ events })),
           ),

@@ -9,11 +9,13 @@ import {
   identifierProblem,
   identifierSchema,
   INT4_MAX,
+  isJsonObject,
   issuesToDetails,
   jsonProblem,
   timestampSchema,
+  validEntity,
 } from "../validation.ts";
-import { entityTypePattern, eventTypePattern, eventTypeSchema } from "./envelope.ts";
+import { eventTypePattern, eventTypeSchema } from "./envelope.ts";
 import type { NewEvent } from "./append.ts";
 
 /** The version after it must still fit the `integer` column. */
@@ -44,8 +46,6 @@ const incomingEventSchema = z.object({
 
 export type IncomingEvent = z.infer<typeof incomingEventSchema>;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isIdentifier = (v: unknown, max: number): v is string =>
   typeof v === "string" && identifierProblem(v, max) === null;
 
@@ -55,7 +55,7 @@ const isIdentifier = (v: unknown, max: number): v is string =>
  * and words the errors.
  */
 function fastParse(v: unknown): IncomingEvent | null {
-  if (!isObject(v)) return null;
+  if (!isJsonObject(v)) return null;
   let n = 0;
   for (const k in v) {
     if (!(k in fields)) return null;
@@ -63,18 +63,8 @@ function fastParse(v: unknown): IncomingEvent | null {
   }
   const { type, entity, timestamp, dedupKey, expectedVersion, data, metadata } = v;
   if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
-  if (!isObject(entity)) return null;
-  let entityKeys = 0;
-  for (const k in entity) {
-    if (k !== "type" && k !== "id") return null;
-    entityKeys++;
-  }
-  const { type: entityType, id: entityId } = entity;
-  if (
-    entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 ||
-    !entityTypePattern.test(entityType)
-  ) return null;
-  if (!isIdentifier(entityId, 200)) return null;
+  const ref = validEntity(entity);
+  if (!ref) return null;
   let ts: string | undefined;
   if (timestamp !== undefined) {
     const parsed = timestampSchema.safeParse(timestamp);
@@ -87,14 +77,14 @@ function fastParse(v: unknown): IncomingEvent | null {
     !(Number.isInteger(expectedVersion) && (expectedVersion as number) >= 0 &&
       (expectedVersion as number) <= MAX_EXPECTED_VERSION)
   ) return null;
-  if (data !== undefined && (!isObject(data) || jsonProblem(data, MAX_DEPTH))) return null;
-  if (metadata !== undefined && (!isObject(metadata) || jsonProblem(metadata, MAX_DEPTH))) {
+  if (data !== undefined && (!isJsonObject(data) || jsonProblem(data, MAX_DEPTH))) return null;
+  if (metadata !== undefined && (!isJsonObject(metadata) || jsonProblem(metadata, MAX_DEPTH))) {
     return null;
   }
   return n >= 2
     ? {
       type,
-      entity: { type: entityType, id: entityId },
+      entity: ref,
       timestamp: ts,
       dedupKey: dedupKey as string | undefined,
       expectedVersion: expectedVersion as number | undefined,

@@ -1,21 +1,17 @@
 /** The relay → pipeline hand-over body: `{events: LoggedEvent[]}`, validated at the pipeline's edge. */
 import { z } from "zod";
-import {
-  entityTypePattern,
-  eventTypePattern,
-  eventTypeSchema,
-  type LoggedEvent,
-} from "../events/envelope.ts";
+import { eventTypePattern, eventTypeSchema, type LoggedEvent } from "../events/envelope.ts";
 import {
   entityTypeSchema,
-  identifierProblem,
   identifierSchema,
   INT4_MAX,
   int4Schema,
+  isJsonObject,
   parseOrThrow,
   seqSchema,
   SLUG_PATTERN,
   slugSchema,
+  validEntity,
 } from "../validation.ts";
 
 const isoTimestamp = z.string().datetime({ offset: true });
@@ -49,10 +45,9 @@ export function parseHandover(body: unknown): HandoverBatch {
   return fastHandover(body) ?? parseOrThrow(handoverBatchSchema, body, "hand-over batch");
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isNullableString = (v: unknown) => v === null || typeof v === "string";
-const eventKeys = new Set([
+/** The keys of a handed-over event, every one of them required. */
+export const HANDOVER_EVENT_KEYS = [
   "seq",
   "id",
   "type",
@@ -66,7 +61,8 @@ const eventKeys = new Set([
   "causationId",
   "data",
   "metadata",
-]);
+] as const;
+const eventKeys = new Set<string>(HANDOVER_EVENT_KEYS);
 
 /**
  * The relay's batches without zod (it cost 4.5 µs an event, a tenth of the functions' CPU during
@@ -75,7 +71,7 @@ const eventKeys = new Set([
  * events share a few timestamps, so each distinct one is checked once.
  */
 function fastHandover(body: unknown): HandoverBatch | null {
-  if (!isObject(body)) return null;
+  if (!isJsonObject(body)) return null;
   const events = body.events;
   if (!Array.isArray(events) || events.length > MAX_HANDOVER_EVENTS) return null;
   for (const k in body) if (k !== "events") return null;
@@ -88,7 +84,7 @@ function fastHandover(body: unknown): HandoverBatch | null {
     return true;
   };
   for (const e of events) {
-    if (!isObject(e)) return null;
+    if (!isJsonObject(e)) return null;
     let n = 0;
     for (const k in e) {
       if (!eventKeys.has(k)) return null;
@@ -100,25 +96,14 @@ function fastHandover(body: unknown): HandoverBatch | null {
     if (typeof id !== "string" || id.length < 1 || id.length > 200) return null;
     if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
     if (typeof tenant !== "string" || !SLUG_PATTERN.test(tenant)) return null;
-    if (!isObject(entity)) return null;
-    let entityKeys = 0;
-    for (const k in entity) {
-      if (k !== "type" && k !== "id") return null;
-      entityKeys++;
-    }
-    const { type: entityType, id: entityId } = entity;
-    if (
-      entityKeys !== 2 || typeof entityType !== "string" || entityType.length > 100 ||
-      !entityTypePattern.test(entityType) || typeof entityId !== "string" ||
-      identifierProblem(entityId, 200) !== null
-    ) return null;
+    if (!validEntity(entity)) return null;
     if (!Number.isInteger(version) || (version as number) < 1 || (version as number) > INT4_MAX) {
       return null;
     }
     if (!instant(e.timestamp) || !instant(e.recordedAt)) return null;
     if (
       !isNullableString(e.dedupKey) || !isNullableString(e.correlationId) ||
-      !isNullableString(e.causationId) || !isObject(e.data) || !isObject(e.metadata)
+      !isNullableString(e.causationId) || !isJsonObject(e.data) || !isJsonObject(e.metadata)
     ) return null;
   }
   return body as unknown as HandoverBatch;
