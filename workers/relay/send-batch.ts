@@ -22,7 +22,7 @@ export interface HandoverTarget {
 
 /**
  * One try's deadline. A full batch (RELAY_BATCH_SIZE events) is routed and composed in well under
- * a second here; the pipeline's own database calls give up after DB_CALL_DEADLINE_MS each.
+ * a second here; the pipeline's hand-over work has no deadline of its own, so this bounds it too.
  */
 export const HANDOVER_DEADLINE_MS = 30_000;
 

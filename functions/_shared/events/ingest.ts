@@ -15,7 +15,7 @@ import {
   timestampSchema,
   validEntity,
 } from "../validation.ts";
-import { eventTypePattern, eventTypeSchema } from "./envelope.ts";
+import { eventTypeSchema, isEventType } from "./envelope.ts";
 import type { NewEvent } from "./append.ts";
 
 /** The version after it must still fit the `integer` column. */
@@ -62,7 +62,7 @@ function fastParse(v: unknown): IncomingEvent | null {
     n++;
   }
   const { type, entity, timestamp, dedupKey, expectedVersion, data, metadata } = v;
-  if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
+  if (!isEventType(type)) return null;
   const ref = validEntity(entity);
   if (!ref) return null;
   let ts: string | undefined;

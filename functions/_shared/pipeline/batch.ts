@@ -1,6 +1,6 @@
 /** The relay → pipeline hand-over body: `{events: LoggedEvent[]}`, validated at the pipeline's edge. */
 import { z } from "zod";
-import { eventTypePattern, eventTypeSchema, type LoggedEvent } from "../events/envelope.ts";
+import { eventTypeSchema, isEventType, type LoggedEvent } from "../events/envelope.ts";
 import {
   entityTypeSchema,
   identifierSchema,
@@ -47,21 +47,7 @@ export function parseHandover(body: unknown): HandoverBatch {
 
 const isNullableString = (v: unknown) => v === null || typeof v === "string";
 /** The keys of a handed-over event, every one of them required. */
-export const HANDOVER_EVENT_KEYS = [
-  "seq",
-  "id",
-  "type",
-  "timestamp",
-  "tenant",
-  "entity",
-  "version",
-  "recordedAt",
-  "dedupKey",
-  "correlationId",
-  "causationId",
-  "data",
-  "metadata",
-] as const;
+export const HANDOVER_EVENT_KEYS = Object.keys(loggedEventSchema.shape);
 const eventKeys = new Set<string>(HANDOVER_EVENT_KEYS);
 
 /**
@@ -94,7 +80,7 @@ function fastHandover(body: unknown): HandoverBatch | null {
     const { seq, id, type, tenant, entity, version } = e;
     if (!Number.isSafeInteger(seq) || (seq as number) < 1) return null;
     if (typeof id !== "string" || id.length < 1 || id.length > 200) return null;
-    if (typeof type !== "string" || type.length > 200 || !eventTypePattern.test(type)) return null;
+    if (!isEventType(type)) return null;
     if (typeof tenant !== "string" || !SLUG_PATTERN.test(tenant)) return null;
     if (!validEntity(entity)) return null;
     if (!Number.isInteger(version) || (version as number) < 1 || (version as number) > INT4_MAX) {
