@@ -75,7 +75,13 @@ export async function boot(
     try {
       const res = await fetch(url);
       health = await res.json();
-      if (res.status === 200 && health!.status === "ok") break;
+      // Start-up is done when the banner is out: the functions answer health a moment before the
+      // relay and the scheduler are started and it is printed.
+      if (
+        res.status === 200 && health!.status === "ok" && output.includes("Switchyard is running")
+      ) {
+        break;
+      }
     } catch { /* not up yet */ }
     await sleep(250);
   }
