@@ -2,7 +2,8 @@
  * `npm run bench -- deliver`: deliveries/s to a local receiver across 10 endpoints, and
  * commit→delivered latency at a steady 500 events/s (routed with routeEvents in a transaction,
  * then the instance's deliveries started, as the pipeline function's hand-over does), then the same workload through graphile-worker
- * (its own schema, same database, a task that POSTs the same envelope to the same receiver).
+ * (its own schema, same database, a task that POSTs the same envelope to the same receiver) and
+ * pg-boss; beside them the ceiling, the same signed POSTs from this process with no queue at all.
  */
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import { testDatabase } from "../tests/harness.ts";
@@ -115,6 +116,15 @@ try {
     all.push(...events);
   }
   const total = THROUGHPUT_EVENTS * ENDPOINTS;
+  // The ceiling: the same signed POSTs from this process to the same receiver, with no queue.
+  const ceiling = await signedPostRate(all.slice(0, 1_000), 128, Math.min(5, STEADY_SECONDS));
+  rows.push({
+    system: "ceiling: signed POSTs alone",
+    scenario: "128 concurrent, no queue",
+    deliveries: ceiling.sent,
+    seconds: ceiling.seconds,
+    "deliveries/s": Math.round(ceiling.rate),
+  });
   await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
   let started = performance.now();
   configureDeliveries(ctx, { batchSize: 100, maxInFlight: 128 });
@@ -233,6 +243,12 @@ try {
     throughputRatio: ratio,
     targets: { deliveriesPerSecond: 3000, p99Ms: 250 },
     figures: [
+      {
+        what: "deliveries/s, 10 endpoints",
+        value: Math.round(swRate),
+        unit: "deliveries/s",
+        beside: { what: "signed POSTs alone (ceiling)", value: Math.round(ceiling.rate) },
+      },
       ...[["graphile-worker", gwRate], ["pg-boss", pbRate]].map(([peer, rate]) => ({
         what: "deliveries/s, 10 endpoints",
         value: Math.round(swRate),
@@ -259,6 +275,22 @@ try {
   await ctx.close();
   await receiver.stop();
   await db.drop();
+}
+
+/** Signed POSTs of these events to the receiver's endpoints, `concurrency` at a time, for `seconds`. */
+async function signedPostRate(events: LoggedEvent[], concurrency: number, seconds: number) {
+  let sent = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async (_, w) => {
+    while (performance.now() < end) {
+      const event = toEnvelope(events[(sent + w) % events.length]);
+      await signedPost({ url: `${receiverUrl}/e${w % ENDPOINTS}`, event });
+      sent++;
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  return { sent, seconds: elapsed, rate: sent / elapsed };
 }
 
 /** Appends RATE events/s in 20 ms ticks for STEADY_SECONDS; `handOver` commits each tick's batch. */

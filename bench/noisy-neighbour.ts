@@ -105,7 +105,7 @@ async function steady(targets: readonly string[], seconds = SECONDS) {
     // Say where the missing ones are, so a miss can be told from a slow run.
     console.log(
       await ctx
-        .sql`select d.status, d.tries, d.lease is not null as leased, d.due_at > now() as later,
+        .sql`select d.status, d.tries, d.lease is not null as leased, switchyard.delivery_next_attempt(d) > now() as later,
         count(*)::int as n from switchyard.deliveries d join switchyard.events e on e.id = d.event_id
         where e.entity_type = 'healthy' and d.status <> 'delivered' group by 1, 2, 3, 4`,
     );

@@ -11,7 +11,7 @@ const deliveryColumns =
   `d.seq, d.id, d.tenant, d.endpoint_id as "endpointId", d.event_id as "eventId", e.type as "eventType",
   json_build_object('type', d.entity_type, 'id', d.entity_id) as entity, d.version, d.status, d.replay, d.tries,
   case when d.status = 'pending' then ${
-    ts("d.due_at")
+    ts("switchyard.delivery_next_attempt(d)")
   } end as "nextAttemptAt", d.last_status as "lastStatus",
   d.last_error as "lastError", ${ts("d.created_at")} as "createdAt", ${
     ts("d.delivered_at")

@@ -32,7 +32,7 @@ export async function deliveriesForEvents(
   if (eventIds.length === 0) return out;
   const rows = await sql<(DeliverySummary & { eventId: string })[]>`
     select d.event_id as "eventId", d.id, d.endpoint_id as "endpointId", d.status, d.replay, d.last_error as "lastError",
-      case when d.status = 'pending' then to_char(d.due_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end as "nextAttemptAt",
+      case when d.status = 'pending' then to_char(switchyard.delivery_next_attempt(d) at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') end as "nextAttemptAt",
       to_char(d.delivered_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "deliveredAt",
       coalesce((select json_agg(json_build_object(
           'at', to_char(a.attempted_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
