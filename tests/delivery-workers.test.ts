@@ -6,6 +6,7 @@ import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fix
 import { freePort, waitForPort } from "../local/ports.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { waitUntil } from "./wait.ts";
+import { deliverDue, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -116,6 +117,42 @@ Deno.test("kill -9 of a function instance mid-drain: its claims come back and ev
     try {
       victim.child.kill("SIGKILL");
     } catch { /* gone */ }
+    await receiver.close();
+    await stack.close();
+  }
+});
+
+Deno.test("a drain that finds its endpoint being claimed by another instance looks again: what woke it goes out without the scheduler", async () => {
+  const stack = await startStack({ store: "memory" });
+  const receiver = startReceiver();
+  try {
+    const { slug } = await seedTenant(stack.db.sql);
+    const res = await client(stack.base, SERVICE_KEY)("POST", "/admin/endpoints", {
+      tenant: slug,
+      url: receiver.url,
+      events: ["*"],
+    });
+    assert.equal(res.status, 201, res.text);
+    await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
+    // Another instance's claim holds the endpoint's row (a claim skips it) and saw nothing due.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken = () => {};
+    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+    const locked = stack.db.sql.begin(async (tx) => {
+      await tx`select id from switchyard.endpoints where id = ${res.json.id} for no key update`;
+      taken();
+      await held;
+    });
+    await lockTaken;
+    const drained = deliverDue(stack.ctx);
+    setTimeout(release, 50);
+    await locked;
+    const [got] = await receiver.waitFor(1, 5_000);
+    assert.equal(JSON.parse(got.body).entity.id, "o-1");
+    assert.equal(await drained, Infinity, "nothing is left due");
+  } finally {
+    await stopDeliveries(stack.ctx);
     await receiver.close();
     await stack.close();
   }

@@ -9,10 +9,13 @@ import { DeliveryWorker, type WorkerOptions } from "../delivery/worker.ts";
 import { conciliateDue } from "../dtos/conciliator.ts";
 import { nextDueAt } from "../dtos/conciliation-queue.ts";
 import type { ConciliationPolicy } from "../dtos/policy.ts";
+import { sleep } from "../clock.ts";
 
 /** A drain stops claiming after this long (edge invocations have a wall-clock limit); the scheduler wakes the next one. */
 export const DRAIN_BUDGET_MS = 20_000;
 const CONCILIATION_BATCH = 50;
+/** Pauses before a drain that ended with something due looks again. */
+const LOOK_AGAIN_MS = [25, 100, 400];
 
 export interface DeliveryOptions extends WorkerOptions {
   /** How long a drain claims before it leaves the claiming to a newer one. Default: DRAIN_BUDGET_MS. */
@@ -70,6 +73,7 @@ export function deliverDue(ctx: AppContext): Promise<number> {
   }
   const worker = i.worker;
   let next: Promise<number> | null = null;
+  let looks = 0;
   const round = (): Promise<number> => {
     i.again = false;
     return worker.drain({
@@ -82,9 +86,18 @@ export function deliverDue(ctx: AppContext): Promise<number> {
         i.running = null;
         if (i.again) next = deliverDue(ctx);
       },
-    }).then((ms) => {
+    }).then(async (ms) => {
       if (next) return next.then((n) => Math.min(ms, n));
-      return i.again && !worker.stopped && i.worker === worker ? round() : ms;
+      const current = !worker.stopped && i.worker === worker;
+      if (i.again && current) return round();
+      // Due now, yet the drain took nothing more: a claim skips an endpoint another instance is
+      // claiming from at that moment, and that claim may not have seen what woke this drain. Look
+      // again shortly, a few times; after that it is the scheduler's to wake.
+      if (ms === 0 && current && looks < LOOK_AGAIN_MS.length) {
+        await sleep(LOOK_AGAIN_MS[looks++]);
+        return round();
+      }
+      return ms;
     });
   };
   const running: Promise<number> = round().finally(() => {
