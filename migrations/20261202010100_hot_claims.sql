@@ -294,7 +294,9 @@ begin
 end
 $$;
 
--- What is due is what is free: a delivery in flight is not waiting.
+-- What is due is what is free: a delivery in flight is not waiting. Health's oldest due delivery
+-- also leaves out what an ordered endpoint holds back behind its entity's earlier version (its
+-- retry may be minutes away): that read as stalled deliveries while nothing was wrong.
 create or replace function switchyard.next_delivery_due(
   p_default_in_flight integer default 32, p_first_try_grace interval default '0'
 ) returns timestamptz
@@ -405,6 +407,8 @@ create or replace function switchyard.health_progress() returns jsonb language s
         select d.due_at from switchyard.deliveries d
         where d.endpoint_id = p.id and d.status = 'pending' and d.due_at <= now()
           and (d.lease is null or d.lease_until <= now())
+          -- Held back behind its entity's earlier version (ordered): waiting by design, not stalled.
+          and (not p.ordered or not switchyard.delivery_held_back(d.endpoint_id, d.entity_type, d.entity_id, d.version))
         order by d.due_at limit 1
       ) w
       where p.enabled),

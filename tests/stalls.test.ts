@@ -10,7 +10,7 @@ import {
   runScheduledDeliveries,
   withDeliveryStack,
 } from "./delivery-fixtures.ts";
-import { waitUntil } from "./wait.ts";
+import { staysTrue, waitUntil } from "./wait.ts";
 import { relayEnv, startRelay, writeEvents } from "./relay-support.ts";
 import { evaluateAlerts } from "../functions/_shared/metrics/alerts.ts";
 
@@ -53,6 +53,22 @@ Deno.test("deliveries due while nothing claims them show as stalled in health an
       } finally {
         await worker.stop();
       }
+    },
+  ));
+
+Deno.test("an ordered endpoint's event held back behind its entity's retry is waiting, not stalled", () =>
+  withDeliveryStack(
+    { worker: false, env: STALL },
+    async ({ stack, slug, sql, endpoint }) => {
+      await endpoint({ ordered: true });
+      await emitAndRoute(sql, [orderEvent(slug, "o-1"), orderEvent(slug, "o-1")]);
+      // Version 1 failed and waits for its retry in an hour; version 2 is due but held back.
+      await sql`update switchyard.deliveries set due_at = now() + interval '1 hour', tries = 1
+        where version = 1`;
+      await staysTrue("health says nothing is stalled", async () => {
+        const h = await health(stack.base);
+        return !h.checks.deliveries.stalled && h.checks.deliveries.oldestDueMs === null;
+      }, 2_000);
     },
   ));
 
