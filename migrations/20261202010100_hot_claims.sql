@@ -386,10 +386,13 @@ begin
 end
 $$;
 
+-- Health and metrics say what is in flight and what disabled endpoints hold, beside what is due.
 create or replace function switchyard.health_deliveries() returns jsonb language sql stable as $$
   select jsonb_build_object(
     'due', (select count(*) from switchyard.deliveries
       where status = 'pending' and due_at <= now() and (lease is null or lease_until <= now())),
+    'inFlight', (select coalesce(sum(live), 0) from switchyard.delivery_claims where until > now()),
+    'held', (select count(*) from switchyard.deliveries where status = 'held'),
     'dead', (select count(*) from switchyard.dead_letters where replayed_at is null))
 $$;
 

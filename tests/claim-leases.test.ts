@@ -62,10 +62,12 @@ Deno.test("a claim is a HOT update of the lease alone, and its rows keep their d
     );
     assert.ok(after.every((r) => r.leased));
     // In flight is not due: health, status and the next due time say so.
-    const [h] = await db.sql<{ due: number; next_ms: number }[]>`
+    const [h] = await db.sql<{ due: number; in_flight: number; next_ms: number }[]>`
       select (switchyard.health_deliveries()->>'due')::int as due,
+        (switchyard.health_deliveries()->>'inFlight')::int as in_flight,
         extract(epoch from switchyard.next_delivery_due(32) - now()) * 1000 as next_ms`;
     assert.equal(h.due, 0);
+    assert.equal(h.in_flight, 40);
     assert.ok(h.next_ms > 10_000, `next due in ${h.next_ms} ms: the claim's end, not now`);
     const [next] = await db.sql<{ at: Date; until: Date }[]>`
       select switchyard.delivery_next_attempt(d) as at, d.lease_until as until

@@ -85,6 +85,10 @@ Deno.test("GET /api/metrics/prometheus needs the service key and every line pars
     ]);
     await seedDeliveries(sql, a.slug, NOW);
     await rollUp(stack.ctx);
+    // Of the 5 pending: 2 claimed (in flight), 1 at a disabled endpoint (held), 2 due.
+    await sql`select id from switchyard.claim_deliveries(2, 'in-flight', 32, 15000)`;
+    await sql`update switchyard.deliveries set status = 'held'
+      where id = (select id from switchyard.deliveries where status = 'pending' and lease is null limit 1)`;
 
     assert.equal((await client(stack.base, a.key)("GET", "/api/metrics/prometheus")).status, 401);
     assert.equal(
@@ -112,6 +116,9 @@ Deno.test("GET /api/metrics/prometheus needs the service key and every line pars
     assert.equal(value('switchyard_delivery_latency_seconds_bucket{tenant="acme",le="+Inf"}'), 50);
     assert.equal(value('switchyard_delivery_latency_seconds_bucket{tenant="acme",le="0.01"}'), 0);
     assert.equal(value('switchyard_circuit_breaker_state{breaker="database"}'), 0);
+    assert.equal(value("switchyard_deliveries_due "), 2);
+    assert.equal(value("switchyard_deliveries_in_flight "), 2);
+    assert.equal(value("switchyard_deliveries_held "), 1);
     assert.ok(lines.includes("# TYPE switchyard_relay_lag_seconds gauge"));
   } finally {
     await stack.close();

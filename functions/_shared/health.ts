@@ -7,6 +7,7 @@ import type { AppContext } from "./context.ts";
 import { isUnavailable } from "./db.ts";
 import { withDeadline } from "./deadline.ts";
 import { progressFigures, stalls } from "./metrics/progress.ts";
+import type { HealthFigures } from "./metrics/queries.ts";
 import { readSupervisorState, type SupervisedProcess } from "./processes.ts";
 
 export interface Health {
@@ -31,6 +32,10 @@ export interface Health {
     };
     deliveries: {
       due: number | null;
+      /** Claimed and being sent. */
+      inFlight?: number;
+      /** Waiting at disabled endpoints. */
+      held?: number;
       dead: number | null;
       /** Due for longer than SWITCHYARD_STALL_MS with no attempt made meanwhile. */
       stalled?: boolean;
@@ -119,7 +124,7 @@ async function backlog(ctx: AppContext) {
   ]);
   const h = row.health as {
     relay?: { lag_ms: number | null; lag_events: number | null; slot?: unknown; active?: boolean };
-    deliveries?: { due: number; dead: number };
+    deliveries?: HealthFigures["deliveries"];
     conciliations?: { pending: number; exhausted: number };
   };
   const lagMs = h.relay?.lag_ms ?? null;

@@ -196,7 +196,7 @@ export async function healthFigures(sql: Queryable) {
 
 export interface HealthFigures {
   relay?: { lag_ms: number | null; lag_events: number | null; active?: boolean };
-  deliveries?: { due: number; dead: number };
+  deliveries?: { due: number; inFlight?: number; held?: number; dead: number };
   conciliations?: { pending: number; exhausted: number };
 }
 

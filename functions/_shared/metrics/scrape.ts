@@ -70,6 +70,18 @@ async function collectFamilies(ctx: AppContext): Promise<Family[]> {
       samples: [{ value: health.deliveries?.due ?? 0 }],
     },
     {
+      name: "switchyard_deliveries_in_flight",
+      type: "gauge",
+      help: "Deliveries claimed and being sent.",
+      samples: [{ value: health.deliveries?.inFlight ?? 0 }],
+    },
+    {
+      name: "switchyard_deliveries_held",
+      type: "gauge",
+      help: "Deliveries waiting at disabled endpoints.",
+      samples: [{ value: health.deliveries?.held ?? 0 }],
+    },
+    {
       name: "switchyard_delivery_latency_seconds",
       type: "histogram",
       help: "Delivery attempt latency.",
