@@ -1,9 +1,11 @@
 /**
  * `npm run bench -- deliver`: deliveries/s to a local receiver across 10 endpoints, and
  * commit→delivered latency at a steady 500 events/s (routed with routeEvents in a transaction,
- * then the instance's deliveries started, as the pipeline function's hand-over does), then the same workload through graphile-worker
- * (its own schema, same database, a task that POSTs the same envelope to the same receiver) and
- * pg-boss; beside them the ceiling, the same signed POSTs from this process with no queue at all.
+ * then the instance's deliveries started, as the pipeline function's hand-over does); the same
+ * workloads through graphile-worker and pg-boss (their own schemas, same database, a job per
+ * delivery doing the same signed POST to the same receiver); beside them the ceiling, the same
+ * signed POSTs from this process with no queue at all. Throughput runs in rounds (3; 1 with
+ * BENCH_SECONDS; BENCH_DELIVER_ROUNDS=N), each system once per round, and reports medians.
  */
 import { Logger, makeWorkerUtils, run as runGraphile } from "graphile-worker";
 import { testDatabase } from "../tests/harness.ts";
@@ -27,7 +29,7 @@ import {
   inBackground,
   stopDeliveries,
 } from "../functions/_shared/pipeline/deliver.ts";
-import { benchCount, benchSeconds, report, summarize } from "./stats.ts";
+import { benchCount, benchSeconds, median, report, summarize } from "./stats.ts";
 import { startPgBoss } from "./peers/pgboss.ts";
 import { type DeliveryJob, signedPost } from "./peers/signed-post.ts";
 import { sleep } from "../functions/_shared/clock.ts";
@@ -39,6 +41,10 @@ const THROUGHPUT_EVENTS = Number(
 ); // × 10 endpoints
 const RATE = 500;
 const STEADY_SECONDS = Number(Deno.env.get("BENCH_DELIVER_SECONDS") ?? benchSeconds(10));
+/** Throughput rounds (each system once per round); the figures are medians. */
+const ROUNDS = Number(
+  Deno.env.get("BENCH_DELIVER_ROUNDS") ?? (Deno.env.get("BENCH_SECONDS") ? 1 : 3),
+);
 
 // The receiver runs in its own process (`--receiver`), as a target system would: it counts
 // arrivals and notes when each event first arrived (epoch ms; body `id` = event id).
@@ -103,94 +109,130 @@ try {
     }),
   );
 
-  // 1. Throughput: route THROUGHPUT_EVENTS × 10 deliveries, then let one worker drain them.
-  const all: LoggedEvent[] = [];
-  for (let off = 0; off < THROUGHPUT_EVENTS; off += 500) {
-    const events = await appendBatch(
-      ctx.sql,
-      "bench-a",
-      Math.min(500, THROUGHPUT_EVENTS - off),
-      off,
-    );
-    await ctx.sql.begin((tx) => routeEvents(tx, events));
-    all.push(...events);
-  }
+  // 1. Throughput, ROUNDS times, the three systems in turn within each round, so that whatever
+  // else this machine runs meanwhile weighs on all three alike: the figures are each one's median.
+  // Each round routes THROUGHPUT_EVENTS × 10 fresh deliveries (or enqueues as many jobs) first,
+  // then times one worker draining them.
   const total = THROUGHPUT_EVENTS * ENDPOINTS;
-  // The ceiling: the same signed POSTs from this process to the same receiver, with no queue.
-  const ceiling = await signedPostRate(all.slice(0, 1_000), 128, Math.min(5, STEADY_SECONDS));
-  rows.push({
-    system: "ceiling: signed POSTs alone",
-    scenario: "128 concurrent, no queue",
-    deliveries: ceiling.sent,
-    seconds: ceiling.seconds,
-    "deliveries/s": Math.round(ceiling.rate),
-  });
-  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
-  let started = performance.now();
+  const endpointsA = Array.from({ length: ENDPOINTS }, (_, i) => `${receiverUrl}/e${i}`);
+  const jobsOf = (events: LoggedEvent[]) =>
+    events.flatMap((e) => endpointsA.map((url) => ({ url, event: toEnvelope(e) })));
+  const utils = await makeWorkerUtils({ connectionString: db.url, logger: quietLogger() });
+  await utils.migrate();
+  const task = (payload: unknown) => signedPost(payload as DeliveryJob);
+  const graphileRunner = () =>
+    runGraphile({
+      connectionString: db.url,
+      concurrency: 50,
+      maxPoolSize: 20,
+      noHandleSignals: true,
+      pollInterval: 2000,
+      taskList: { deliver: task },
+      logger: quietLogger(),
+    });
+  /** Seconds from `start` until the receiver has counted `total` more requests. */
+  const timed = async (start: () => Promise<unknown>) => {
+    await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
+    const t0 = performance.now();
+    await start();
+    await until(total, 600_000);
+    return (performance.now() - t0) / 1000;
+  };
   configureDeliveries(ctx, { batchSize: 100, maxInFlight: 128 });
-  // A drain claims for at most 20 s; the scheduler would wake the next one, as this does.
-  const kick = setInterval(() => inBackground(ctx, "delivering", deliverDue(ctx)), 1_000);
-  inBackground(ctx, "delivering", deliverDue(ctx));
-  await until(total, 300_000);
-  clearInterval(kick);
-  const swSeconds = (performance.now() - started) / 1000;
-  const swRate = total / swSeconds;
-  rows.push({
-    system: "switchyard",
-    scenario: `throughput, ${ENDPOINTS} endpoints`,
-    deliveries: total,
-    seconds: swSeconds,
-    "deliveries/s": Math.round(swRate),
-  });
+  const rates: Record<"switchyard" | "graphile-worker" | "pg-boss", number[]> = {
+    switchyard: [],
+    "graphile-worker": [],
+    "pg-boss": [],
+  };
+  let ceiling = { sent: 0, seconds: 0, rate: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    const batch: LoggedEvent[] = [];
+    for (let off = 0; off < THROUGHPUT_EVENTS; off += 500) {
+      const events = await appendBatch(
+        ctx.sql,
+        "bench-a",
+        Math.min(500, THROUGHPUT_EVENTS - off),
+        round * THROUGHPUT_EVENTS + off,
+      );
+      await ctx.sql.begin((tx) => routeEvents(tx, events));
+      batch.push(...events);
+    }
+    if (round === 0) {
+      // The ceiling: the same signed POSTs from this process to the same receiver, with no queue.
+      ceiling = await signedPostRate(batch.slice(0, 1_000), 128, Math.min(5, STEADY_SECONDS));
+      rows.push({
+        system: "ceiling: signed POSTs alone",
+        scenario: "128 concurrent, no queue",
+        deliveries: ceiling.sent,
+        seconds: ceiling.seconds,
+        "deliveries/s": Math.round(ceiling.rate),
+      });
+    }
+    const seconds = {
+      // A drain claims for at most 20 s; the scheduler would wake the next one, as this does.
+      switchyard: await (async () => {
+        let kick: ReturnType<typeof setInterval> | undefined;
+        const s = await timed(() => {
+          kick = setInterval(() => inBackground(ctx, "delivering", deliverDue(ctx)), 1_000);
+          inBackground(ctx, "delivering", deliverDue(ctx));
+          return Promise.resolve();
+        });
+        clearInterval(kick);
+        return s;
+      })(),
+      "graphile-worker": await (async () => {
+        for (let off = 0; off < batch.length; off += 200) {
+          await utils.addJobs(
+            jobsOf(batch.slice(off, off + 200)).map((payload) => ({
+              identifier: "deliver",
+              payload,
+            })),
+          );
+        }
+        let runner: Awaited<ReturnType<typeof graphileRunner>> | undefined;
+        const s = await timed(async () => (runner = await graphileRunner()));
+        await runner?.stop();
+        return s;
+      })(),
+      "pg-boss": await (async () => {
+        const boss = await startPgBoss(db.url);
+        await boss.add(jobsOf(batch));
+        const s = await timed(() => boss.work());
+        await boss.stop();
+        return s;
+      })(),
+    };
+    for (const [system, s] of Object.entries(seconds) as [keyof typeof rates, number][]) {
+      rates[system].push(total / s);
+      rows.push({
+        system,
+        scenario: `throughput, ${ENDPOINTS} endpoints, round ${round + 1} of ${ROUNDS}`,
+        deliveries: total,
+        seconds: s,
+        "deliveries/s": Math.round(total / s),
+      });
+    }
+  }
+  const swRate = median(rates.switchyard);
+  const gwRate = median(rates["graphile-worker"]);
+  const pbRate = median(rates["pg-boss"]);
+  for (const [system, r] of Object.entries(rates)) {
+    rows.push({
+      system,
+      scenario: `throughput, ${ENDPOINTS} endpoints, median of ${ROUNDS}`,
+      deliveries: total,
+      "deliveries/s": Math.round(median(r)),
+    });
+  }
 
-  // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit) every 20 ms.
+  // 2. Latency at a steady 500 events/s, one endpoint: append, then hand over (route + commit)
+  // every 20 ms; then the same through each peer.
   const swLatency = await steady(async (events) => {
     await ctx.sql.begin((tx) => routeEvents(tx, events));
     inBackground(ctx, "delivering", deliverDue(ctx));
   });
-  rows.push({
-    system: "switchyard",
-    scenario: `${RATE} events/s, commit→delivered`,
-    deliveries: swLatency.n,
-    "p50 ms": swLatency.p50,
-    "p99 ms": swLatency.p99,
-    "max ms": swLatency.max,
-  });
   await stopDeliveries(ctx);
-
-  // 3. graphile-worker: the same two workloads, one job per delivery.
-  const utils = await makeWorkerUtils({ connectionString: db.url, logger: quietLogger() });
-  await utils.migrate();
-  const task = (payload: unknown) => signedPost(payload as DeliveryJob);
-  const endpointsA = Array.from({ length: ENDPOINTS }, (_, i) => `${receiverUrl}/e${i}`);
-  for (let off = 0; off < all.length; off += 200) {
-    await utils.addJobs(
-      all.slice(off, off + 200).flatMap((e) =>
-        endpointsA.map((url) => ({ identifier: "deliver", payload: { url, event: toEnvelope(e) } }))
-      ),
-    );
-  }
-  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
-  started = performance.now();
-  const runner = await runGraphile({
-    connectionString: db.url,
-    concurrency: 50,
-    maxPoolSize: 20,
-    noHandleSignals: true,
-    pollInterval: 2000,
-    taskList: { deliver: task },
-    logger: quietLogger(),
-  });
-  await until(total, 600_000);
-  const gwSeconds = (performance.now() - started) / 1000;
-  const gwRate = total / gwSeconds;
-  rows.push({
-    system: "graphile-worker",
-    scenario: `throughput, ${ENDPOINTS} endpoints`,
-    deliveries: total,
-    seconds: gwSeconds,
-    "deliveries/s": Math.round(gwRate),
-  });
+  const runner = await graphileRunner();
   const gwLatency = await steady(async (events) => {
     await utils.addJobs(
       events.map((e) => ({
@@ -199,44 +241,29 @@ try {
       })),
     );
   });
-  rows.push({
-    system: "graphile-worker",
-    scenario: `${RATE} events/s, commit→delivered`,
-    deliveries: gwLatency.n,
-    "p50 ms": gwLatency.p50,
-    "p99 ms": gwLatency.p99,
-    "max ms": gwLatency.max,
-  });
   await runner.stop();
   await utils.release();
-
-  // 4. pg-boss (bench/peers/pgboss.ts): the same two workloads, one job per delivery.
   const boss = await startPgBoss(db.url);
-  await boss.add(all.flatMap((e) => endpointsA.map((url) => ({ url, event: toEnvelope(e) }))));
-  await fetch(`${receiverUrl}/reset`).then((r) => r.body?.cancel());
-  started = performance.now();
   await boss.work();
-  await until(total, 600_000);
-  const pbRate = total / ((performance.now() - started) / 1000);
-  rows.push({
-    system: "pg-boss",
-    scenario: `throughput, ${ENDPOINTS} endpoints`,
-    deliveries: total,
-    seconds: total / pbRate,
-    "deliveries/s": Math.round(pbRate),
-  });
   const pbLatency = await steady((events) =>
     boss.add(events.map((e) => ({ url: `${receiverUrl}/steady`, event: toEnvelope(e) })))
   );
-  rows.push({
-    system: "pg-boss",
-    scenario: `${RATE} events/s, commit→delivered`,
-    deliveries: pbLatency.n,
-    "p50 ms": pbLatency.p50,
-    "p99 ms": pbLatency.p99,
-    "max ms": pbLatency.max,
-  });
   await boss.stop();
+  for (
+    const [system, l] of [["switchyard", swLatency], ["graphile-worker", gwLatency], [
+      "pg-boss",
+      pbLatency,
+    ]] as const
+  ) {
+    rows.push({
+      system,
+      scenario: `${RATE} events/s, commit→delivered`,
+      deliveries: l.n,
+      "p50 ms": l.p50,
+      "p99 ms": l.p99,
+      "max ms": l.max,
+    });
+  }
 
   const ratio = swRate / gwRate;
   await report("deliver", rows, {
