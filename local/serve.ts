@@ -12,6 +12,8 @@ import { createAdminApp } from "../functions/admin/app.ts";
 import { createPipelineApp } from "../functions/pipeline/app.ts";
 import { createTelegramApp } from "../functions/telegram/app.ts";
 import { stopOnShutdown } from "../functions/_shared/lifecycle.ts";
+import { stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import { closeBrokerLinks } from "../functions/_shared/delivery/connectors/broker-pool.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 
 const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
@@ -75,6 +77,10 @@ if (import.meta.main) {
   });
   stopOnShutdown(async () => {
     await server.shutdown();
+    // No more claims; what is being sent finishes and its outcome is recorded, so nothing waits
+    // for a lease to end (stopOnShutdown's grace bounds this: past it, the leases do come back).
+    await stopDeliveries(ctx);
+    await closeBrokerLinks();
     await ctx.close();
   });
 }

@@ -122,6 +122,47 @@ Deno.test("kill -9 of a function instance mid-drain: its claims come back and ev
   }
 });
 
+Deno.test("SIGTERM of a function instance mid-drain: it claims no more, and what it was sending is recorded before it exits", async () => {
+  const stack = await startStack({ store: "memory" });
+  const receiver = startReceiver();
+  receiver.respond(() => ({ delayMs: 300 }));
+  const instance = await functionInstance(stack.env);
+  try {
+    const { slug } = await seedTenant(stack.db.sql);
+    await client(stack.base, SERVICE_KEY)("POST", "/admin/endpoints", {
+      tenant: slug,
+      url: receiver.url,
+      events: ["*"],
+    });
+    await emitAndRoute(
+      stack.db.sql,
+      Array.from({ length: 200 }, (_, i) => orderEvent(slug, `o-${i}`)),
+    );
+    void instance.deliver();
+    await receiver.waitFor(5, 30_000);
+    instance.child.kill("SIGTERM");
+    assert.equal((await instance.child.status).code, 0, "a clean exit");
+    const sent = new Set(receiver.requests.map((r) => r.headers["webhook-id"]));
+    const [left] = await stack.db.sql<{ leased: number; claims: number; delivered: number }[]>`
+      select (select count(*)::int from switchyard.deliveries where lease is not null) as leased,
+        (select count(*)::int from switchyard.delivery_claims) as claims,
+        (select count(*)::int from switchyard.deliveries where status = 'delivered') as delivered`;
+    assert.deepEqual(
+      { leased: left.leased, claims: left.claims },
+      { leased: 0, claims: 0 },
+      "no claim is left to run out",
+    );
+    assert.equal(left.delivered, sent.size, "every send it made was recorded as delivered");
+    assert.ok(left.delivered < 200, "it stopped claiming");
+  } finally {
+    try {
+      instance.child.kill("SIGKILL");
+    } catch { /* gone */ }
+    await receiver.close();
+    await stack.close();
+  }
+});
+
 Deno.test("a drain that finds its endpoint being claimed by another instance looks again: what woke it goes out without the scheduler", async () => {
   const stack = await startStack({ store: "memory" });
   const receiver = startReceiver();

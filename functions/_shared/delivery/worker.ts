@@ -201,6 +201,8 @@ export class DeliveryWorker {
       this.#rearm();
     }
     clearInterval(ticker);
+    // Stopped: no more claims, but what is being sent finishes and is recorded with the rest.
+    await Promise.all(inFlight);
     flush();
     await Promise.all([flushing, counter.running]);
     await this.#notifyDue();
