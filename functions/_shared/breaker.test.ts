@@ -48,3 +48,20 @@ Deno.test("only one probe at a time while half-open, and non-failures do not cou
   assert.equal(await probe, "ok");
   assert.equal(b.state, "closed");
 });
+
+Deno.test("a failure check that has to ask first counts by its answer, and the call's error is thrown after it", async () => {
+  const clock = fakeClock();
+  const b = new CircuitBreaker("db", { failureThreshold: 2, openMs: 1_000, clock });
+  const asked: string[] = [];
+  const answer = (isOutage: boolean) => async () => {
+    await clock.sleep();
+    asked.push(String(isOutage));
+    return isOutage;
+  };
+  for (let i = 0; i < 3; i++) await assert.rejects(b.run(fail, answer(false)), /boom/);
+  assert.equal(b.state, "closed", "the server answered: a slow call alone does not open it");
+  await assert.rejects(b.run(fail, answer(true)), /boom/);
+  await assert.rejects(b.run(fail, answer(true)), /boom/);
+  assert.equal(b.state, "open");
+  assert.deepEqual(asked, ["false", "false", "false", "true", "true"]);
+});

@@ -56,11 +56,12 @@ export class CircuitBreaker {
   /**
    * Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it. With
    * `deadlineMs`, a call still running after that long fails with DeadlineError (a hung server
-   * never fails a call by itself); the caller's `isFailure` decides whether that counts.
+   * never fails a call by itself); the caller's `isFailure` decides whether that counts (it may
+   * ask first: the call's error is thrown once it has answered).
    */
   async run<T>(
     fn: () => Promise<T>,
-    isFailure: (err: unknown) => boolean = () => true,
+    isFailure: (err: unknown) => boolean | Promise<boolean> = () => true,
     deadlineMs?: number,
   ): Promise<T> {
     const state = this.state;
@@ -74,7 +75,7 @@ export class CircuitBreaker {
       this.success();
       return result;
     } catch (err) {
-      if (isFailure(err)) this.failure();
+      if (await isFailure(err)) this.failure();
       else if (probe) this.success();
       throw err;
     } finally {

@@ -1,6 +1,7 @@
 /** Everything a function or worker needs, built once at start-up from the configuration. */
 import type { Config } from "./config.ts";
-import { createSql, type Sql } from "./db.ts";
+import { createSql, databaseProbe, DB_CALL_DEADLINE_MS, type Sql } from "./db.ts";
+import { randomToken } from "./secrets.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { CircuitBreaker } from "./breaker.ts";
@@ -19,6 +20,11 @@ export interface AppContext {
   /** The deployment's DTO types (dtos/index.ts, or SWITCHYARD_DTO_DIR's). */
   dtos: Registry;
   breakers: { db: CircuitBreaker; store: CircuitBreaker };
+  /**
+   * After a database deadline: whether the server answers (db.ts databaseProbe). Absent when the
+   * context was given its pool (it cannot tell that pool's statements from others').
+   */
+  dbProbe?: () => Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -36,10 +42,19 @@ export function createContext(
   const log = opts.log ?? createLogger(opts.component ?? "switchyard", { level: config.LOG_LEVEL });
   const clock = opts.clock ?? systemClock;
   const dtos = createRegistry(opts.dtos);
+  // Each context's pool has a name of its own, so its probe cancels only its own lock waits.
+  const application = `switchyard ${opts.component ?? "switchyard"} ${randomToken(6)}`;
   const sql = opts.sql ?? createSql(config.DATABASE_URL, {
     max: config.DB_POOL_SIZE,
+    application,
     transactionPooler: config.DB_TRANSACTION_POOLER,
     listenUrl: config.DATABASE_DIRECT_URL,
+  });
+  const probe = opts.sql ? undefined : databaseProbe(config.DATABASE_URL, {
+    application,
+    transactionPooler: config.DB_TRANSACTION_POOLER,
+    // Older than any request's deadline: whoever sent these statements has given up on them.
+    lockedMs: DB_CALL_DEADLINE_MS,
   });
   const onStateChange = (state: string, name: string) =>
     log.warn("circuit breaker changed state", { breaker: name, state });
@@ -75,7 +90,9 @@ export function createContext(
     clock,
     dtos,
     breakers,
+    dbProbe: probe?.probe,
     async close() {
+      await probe?.close();
       if (!opts.sql) await sql.end({ timeout: 2 });
     },
   };

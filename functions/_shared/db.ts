@@ -1,7 +1,7 @@
 /** The Postgres pool (postgres.js), what a query on a pool or in a transaction takes, and outage detection. */
 import postgres from "postgres";
 import { createLogger } from "./log.ts";
-import { DeadlineError } from "./deadline.ts";
+import { DeadlineError, withDeadline } from "./deadline.ts";
 import type { AppContext } from "./context.ts";
 
 export type Sql = postgres.Sql;
@@ -27,12 +27,91 @@ export function reconnectBackoffS(retries: number, random = Math.random): number
  */
 export const DB_CALL_DEADLINE_MS = 5_000;
 
-/** A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past it). */
+/**
+ * A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past
+ * it). A deadline counts against the breaker only when the server does not answer the probe
+ * either: a server that answers was slow for this call alone (a lock on one table, most often),
+ * and every other route should go on being served.
+ */
 export function viaDatabase<T>(
-  ctx: Pick<AppContext, "breakers">,
+  ctx: Pick<AppContext, "breakers" | "dbProbe">,
   fn: () => Promise<T>,
 ): Promise<T> {
-  return ctx.breakers.db.run(fn, isUnavailable, DB_CALL_DEADLINE_MS);
+  return ctx.breakers.db.run(
+    fn,
+    (err) =>
+      err instanceof DeadlineError && err.what === "database" && ctx.dbProbe
+        ? ctx.dbProbe().then((answered) => !answered)
+        : isUnavailable(err),
+    DB_CALL_DEADLINE_MS,
+  );
+}
+
+/** The probe's own deadline: a server that cannot answer a trivial query this fast is away. */
+export const DB_PROBE_DEADLINE_MS = 1_000;
+
+/**
+ * After a database deadline: does the server answer, on a connection of the probe's own (the
+ * pool's may all be stuck)? It also cancels the pool's statements (by `application`) that have
+ * waited on a table's or a row's lock for longer than `lockedMs`: their callers have given up, and
+ * each holds one of the pool's connections (advisory locks are left alone: the pipeline waits on
+ * those by design). While it cancelled any, or any still waits, it looks again every
+ * SWEEP_EVERY_MS, for the statements that were queued behind the cancelled ones and took their
+ * connections. Calls while a probe runs share its answer.
+ */
+const SWEEP_EVERY_MS = 1_000;
+
+export function databaseProbe(
+  url: string,
+  opts: { application: string; transactionPooler?: boolean; lockedMs: number },
+): { probe: () => Promise<boolean>; close: () => Promise<void> } {
+  let sql: Sql | undefined;
+  let running: Promise<boolean> | undefined;
+  let again: ReturnType<typeof setTimeout> | undefined;
+  const probe = () =>
+    running ??= (async () => {
+      sql ??= connect(url, {
+        max: 1,
+        application: `${opts.application} probe`,
+        transactionPooler: opts.transactionPooler,
+      });
+      try {
+        const lockedS = opts.lockedMs / 1000;
+        const [{ waiting, cancelled }] = await withDeadline(
+          sql<{ waiting: number; cancelled: number }[]>`
+            with ours as (
+              select a.pid, a.query_start < now() - make_interval(secs => ${lockedS}) as past
+              from pg_stat_activity a
+              where a.application_name = ${opts.application} and a.state = 'active'
+                and a.wait_event_type = 'Lock' and a.wait_event <> 'advisory'
+            ), cancelled as (
+              select pg_cancel_backend(o.pid) from ours o where o.past
+            )
+            select (select count(*) from ours where not past)::int as waiting,
+              (select count(*) from cancelled)::int as cancelled`,
+          DB_PROBE_DEADLINE_MS,
+          "database",
+        );
+        if (waiting + cancelled > 0) {
+          again ??= setTimeout(() => {
+            again = undefined;
+            void probe();
+          }, SWEEP_EVERY_MS);
+        }
+        return true;
+      } catch {
+        return false;
+      } finally {
+        running = undefined;
+      }
+    })();
+  return {
+    probe,
+    async close() {
+      clearTimeout(again);
+      await sql?.end({ timeout: 1 });
+    },
+  };
 }
 
 export interface SqlOptions {
