@@ -6,21 +6,30 @@ import assert from "node:assert/strict";
 import { SERVICE_KEY, startStack } from "./harness.ts";
 import { waitUntil } from "./wait.ts";
 
-Deno.test("admin reads blocked by a lock (the event list, the dashboard, the tenants) answer 503 at their deadline instead of waiting it out", async () => {
+Deno.test("admin requests blocked by a lock (the event list, the dashboard, the tenants, an endpoint test) answer 503 at their deadline instead of waiting it out", async () => {
   const stack = await startStack({ store: "memory" });
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
   let locked = () => {};
   const isLocked = new Promise<void>((resolve) => (locked = resolve));
   const holder = stack.db.sql.begin(async (tx) => {
-    await tx`lock table switchyard.events, switchyard.tenants in access exclusive mode`;
+    await tx`lock table switchyard.events, switchyard.tenants, switchyard.endpoints in access exclusive mode`;
     locked();
     await held;
   });
   try {
     await isLocked;
-    for (const path of ["/admin/events", "/admin/dashboard/api/tenants", "/admin/tenants"]) {
+    for (
+      const [method, path] of [
+        ["GET", "/admin/events"],
+        ["GET", "/admin/dashboard/api/tenants"],
+        ["GET", "/admin/tenants"],
+        // Its send has the endpoint's own timeout; reading the endpoint has the database's.
+        ["POST", `/admin/endpoints/${crypto.randomUUID()}/test`],
+      ]
+    ) {
       const res = await fetch(`${stack.base}${path}`, {
+        method,
         headers: { authorization: `Bearer ${SERVICE_KEY}` },
         // Well past the 5 s deadline: without one the request waits for the lock.
         signal: AbortSignal.timeout(20_000),

@@ -1,12 +1,16 @@
-/** `endpoints test`: one synthetic event sent through the endpoint's connector, not logged, not retried. */
+/**
+ * `endpoints test`: one synthetic event sent through the endpoint's connector, not logged, not
+ * retried. The endpoint is read within the database deadline; the send has the endpoint's own.
+ */
 import type { AppContext } from "../context.ts";
+import { viaDatabase } from "../db.ts";
 import type { LoggedEvent } from "../events/envelope.ts";
 import { connectorFor } from "./connector.ts";
 import { toDeliveryEndpoint } from "./endpoint-schema.ts";
 import { getEndpointRow } from "./endpoints.ts";
 
 export async function testEndpoint(ctx: AppContext, id: string) {
-  const row = await getEndpointRow(ctx.sql, id);
+  const row = await viaDatabase(ctx, () => getEndpointRow(ctx.sql, id));
   const endpoint = await toDeliveryEndpoint(ctx, row);
   const now = new Date(ctx.clock.now()).toISOString();
   const event: LoggedEvent = {
