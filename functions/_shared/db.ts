@@ -50,17 +50,19 @@ export function viaDatabase<T>(
 /** The probe's own deadline: a server that cannot answer a trivial query this fast is away. */
 export const DB_PROBE_DEADLINE_MS = 1_000;
 
+/** How often the probe looks again while the pool's statements wait on a lock. */
+const SWEEP_EVERY_MS = 1_000;
+
 /**
  * After a database deadline: does the server answer, on a connection of the probe's own (the
  * pool's may all be stuck)? It also cancels the pool's statements (by `application`) that have
- * waited on a table's or a row's lock for longer than `lockedMs`: their callers have given up, and
- * each holds one of the pool's connections (advisory locks are left alone: the pipeline waits on
- * those by design). While it cancelled any, or any still waits, it looks again every
+ * waited on a table's or a row's lock for longer than `lockedMs`: a request has given up on its
+ * statement by then, and each holds one of the pool's connections (a job's statement that waited
+ * so long fails as any database error does, and is retried; advisory locks are left alone: the
+ * pipeline waits on those by design). While it cancelled any, or any still waits, it looks again every
  * SWEEP_EVERY_MS, for the statements that were queued behind the cancelled ones and took their
  * connections. Calls while a probe runs share its answer.
  */
-const SWEEP_EVERY_MS = 1_000;
-
 export function databaseProbe(
   url: string,
   opts: { application: string; transactionPooler?: boolean; lockedMs: number },
