@@ -15,6 +15,7 @@ import { stopOnShutdown } from "../functions/_shared/lifecycle.ts";
 import { stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
 import { closeBrokerLinks } from "../functions/_shared/delivery/connectors/broker-pool.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
+import { GATEWAY_PREFIX } from "../functions/_shared/http.ts";
 
 const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
@@ -28,19 +29,25 @@ function functionsHandler(
     telegram: createTelegramApp(ctx),
   };
   return (req, info?: Deno.ServeHandlerInfo) => {
-    const url = new URL(req.url);
-    const m = /^\/functions\/v1\/([a-z-]+)(\/.*)?$/.exec(url.pathname);
+    // Each app routes on the path after the gateway's prefix itself (functionPath in http.ts).
+    const m = functionInUrl.exec(req.url);
     const app = m && apps[m[1] as keyof typeof apps];
     if (!app) {
       return Response.json({
-        error: { code: "not_found", message: `no function at ${url.pathname}`, details: [] },
+        error: {
+          code: "not_found",
+          message: `no function at ${new URL(req.url).pathname}`,
+          details: [],
+        },
       }, { status: 404 });
     }
-    url.pathname = `/${m![1]}${m![2] ?? ""}`;
     // The connection info lets handlers see the client address (hono/deno getConnInfo).
-    return app.fetch(new Request(url, req), info);
+    return app.fetch(req, info);
   };
 }
+
+/** `<scheme>://<host>/functions/v1/<name>` followed by the rest of the path, a query or nothing. */
+const functionInUrl = new RegExp(`^[a-z]+://[^/]+${GATEWAY_PREFIX}/([a-z-]+)(?:[/?#]|$)`);
 
 export function serveFunctions(
   ctx: AppContext,
@@ -48,15 +55,21 @@ export function serveFunctions(
   { hostname = "127.0.0.1", reusePort = false }: { hostname?: string; reusePort?: boolean } = {},
 ) {
   const handler = functionsHandler(ctx);
+  const instance = String(Deno.pid);
   const server = Deno.serve(
     { port, hostname, reusePort, onListen: () => {} },
     reusePort
       ? async (req, info) => {
         // Which of the processes on the port answered: the local stack's, for tests and debugging.
         const res = await handler(req, info);
-        const tagged = new Response(res.body, res);
-        tagged.headers.set("x-switchyard-instance", String(Deno.pid));
-        return tagged;
+        try {
+          res.headers.set("x-switchyard-instance", instance);
+          return res;
+        } catch { // immutable headers (a response passed through from fetch): copy it
+          const tagged = new Response(res.body, res);
+          tagged.headers.set("x-switchyard-instance", instance);
+          return tagged;
+        }
       }
       : handler,
   );

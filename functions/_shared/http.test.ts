@@ -32,3 +32,21 @@ Deno.test("an unexpected error is a 500 that says nothing of its cause, and is l
   assert.doesNotMatch(text, /secret detail/);
   assert.ok(lines.some((l) => l.includes("unhandled error") && l.includes("secret detail")));
 });
+
+Deno.test("a function routes the same under the gateway's prefix as the edge runtime's path", async () => {
+  const ctx = { log: createLogger("test", { write: () => {} }) } as AppContext;
+  const app = createFunctionApp("t", ctx);
+  app.get(
+    "/items/:id",
+    (c) => c.json({ id: c.req.param("id"), path: c.req.path, q: c.req.query("q") }),
+  );
+  for (const url of ["http://h/t/items/a%20b?q=1", "http://h/functions/v1/t/items/a%20b?q=1"]) {
+    const res = await app.fetch(new Request(url));
+    assert.equal(res.status, 200, url);
+    assert.deepEqual(await res.json(), { id: "a b", path: "/t/items/a b", q: "1" });
+  }
+  // Only the gateway's own prefix is stripped, and only in front.
+  for (const url of ["http://h/functions/v2/t/items/x", "http://h/x/functions/v1/t/items/x"]) {
+    assert.equal((await app.fetch(new Request(url))).status, 404, url);
+  }
+});

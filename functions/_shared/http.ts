@@ -1,5 +1,6 @@
 /** The HTTP face shared by every function: correlation ids, errors, auth, bounded JSON bodies. */
 import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
+import { getPath } from "hono/utils/url";
 import { AppError, errorBody } from "./errors.ts";
 import { isUnavailable, viaDatabase } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
@@ -11,9 +12,22 @@ import type { AppContext } from "./context.ts";
 
 export type Env = { Variables: { correlationId: string; tenant: string } };
 
+/** The gateway's prefix in front of `/<name>` when the functions are served locally (local/serve.ts). */
+export const GATEWAY_PREFIX = "/functions/v1";
+
+/**
+ * The path a function routes on: `/<name>/…`, as Supabase's edge runtime passes it, also when the
+ * request came in under the gateway's prefix. Routing on it spares copying each request into one
+ * with a rewritten URL (about 20 µs a request in Deno, more than its whole routing).
+ */
+function functionPath(req: Request): string {
+  const path = getPath(req);
+  return path.startsWith(`${GATEWAY_PREFIX}/`) ? path.slice(GATEWAY_PREFIX.length) : path;
+}
+
 /** A Hono app mounted at `/<name>`, as Supabase's edge runtime routes it, with the shared middleware. */
 export function createFunctionApp(name: string, ctx: AppContext): Hono<Env> {
-  const app = new Hono<Env>().basePath(`/${name}`);
+  const app = new Hono<Env>({ getPath: functionPath }).basePath(`/${name}`);
   app.use("*", async (c, next) => {
     const given = c.req.header("x-correlation-id");
     const id = given && /^[\w.:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
