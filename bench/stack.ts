@@ -413,13 +413,17 @@ try {
         `/functions/v1/api/dto/customer_position/bc${1 + Math.floor(Math.random() * CUSTOMERS)}`,
     );
     const headers = { authorization: `Bearer ${key}` };
-    const source =
-      async () => (await fetch(`${stack.base}/api/dto/customer_position/bc1`, { headers }).then(
-        async (r) => {
-          await r.body?.cancel();
-          return r.headers.get("x-switchyard-source");
-        },
-      ));
+    // A new connection each time, so the kernel spreads these over every functions process: the
+    // secondary phase waits until each of them reads from the secondary (its breaker open).
+    const fresh: RequestInit & { client: Deno.HttpClient } = {
+      headers,
+      client: Deno.createHttpClient({ poolMaxIdlePerHost: 0 }),
+    };
+    const source = async () => {
+      const r = await fetch(`${stack.base}/api/dto/customer_position/bc1`, fresh);
+      await r.body?.cancel();
+      return r.headers.get("x-switchyard-source");
+    };
     // Warm: every key once, so each is in the primary.
     for (let i = 1; i <= CUSTOMERS; i += 50) {
       await Promise.all(
