@@ -6,7 +6,12 @@ import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fix
 import { freePort, waitForPort } from "../local/ports.ts";
 import type { Sql } from "../functions/_shared/db.ts";
 import { waitUntil } from "./wait.ts";
-import { deliverDue, stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
+import {
+  configureDeliveries,
+  deliverDue,
+  stopDeliveries,
+} from "../functions/_shared/pipeline/deliver.ts";
+import { sleep } from "../functions/_shared/clock.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -193,6 +198,58 @@ Deno.test("a drain that finds its endpoint being claimed by another instance loo
     assert.equal(JSON.parse(got.body).entity.id, "o-1");
     assert.equal(await drained, Infinity, "nothing is left due");
   } finally {
+    await stopDeliveries(stack.ctx);
+    await receiver.close();
+    await stack.close();
+  }
+});
+
+Deno.test("a drain pausing to look again does not hold back an event routed meanwhile to another endpoint", async () => {
+  const stack = await startStack({ store: "memory" });
+  const receiver = startReceiver();
+  // A pause far longer than the test waits: only the cut-short pause can deliver in time.
+  configureDeliveries(stack.ctx, { lookAgainMs: [60_000] });
+  let release = () => {};
+  try {
+    const { slug } = await seedTenant(stack.db.sql);
+    const api = client(stack.base, SERVICE_KEY);
+    const busy = await api("POST", "/admin/endpoints", {
+      tenant: slug,
+      url: receiver.url,
+      events: ["order.confirmed"],
+    });
+    const healthy = await api("POST", "/admin/endpoints", {
+      tenant: slug,
+      url: receiver.url,
+      events: ["order.updated"],
+    });
+    assert.equal(busy.status, 201, busy.text);
+    assert.equal(healthy.status, 201, healthy.text);
+    await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
+    // Another instance's claim holds the busy endpoint's row, so this drain ends with o-1 due.
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken = () => {};
+    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+    const locked = stack.db.sql.begin(async (tx) => {
+      await tx`select id from switchyard.endpoints where id = ${busy.json.id} for no key update`;
+      taken();
+      await held;
+    });
+    await lockTaken;
+    const drained = deliverDue(stack.ctx);
+    await sleep(500); // the drain over one skipped endpoint ends in milliseconds, then pauses
+    await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-2", "order.updated")]);
+    void deliverDue(stack.ctx); // as the pipeline's hand-over does
+    const [got] = await receiver.waitFor(1, 10_000);
+    assert.equal(JSON.parse(got.body).entity.id, "o-2");
+    release();
+    await locked;
+    deliverDue(stack.ctx);
+    const all = await receiver.waitFor(2, 10_000);
+    assert.equal(JSON.parse(all[1].body).entity.id, "o-1");
+    await drained;
+  } finally {
+    release();
     await stopDeliveries(stack.ctx);
     await receiver.close();
     await stack.close();

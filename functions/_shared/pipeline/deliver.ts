@@ -20,6 +20,8 @@ const LOOK_AGAIN_MS = [25, 100, 400];
 export interface DeliveryOptions extends WorkerOptions {
   /** How long a drain claims before it leaves the claiming to a newer one. Default: DRAIN_BUDGET_MS. */
   drainBudgetMs?: number;
+  /** Pauses before a drain that ended with something due looks again. Default: LOOK_AGAIN_MS. */
+  lookAgainMs?: number[];
 }
 
 interface Instance {
@@ -28,6 +30,8 @@ interface Instance {
   /** The drain that claims, if any. */
   running: Promise<number> | null;
   again: boolean;
+  /** Ends the pause before a drain looks again: something new may be due. */
+  pause: AbortController | null;
   /** Drains past their budget, waiting for their last sends while a newer one claims. */
   finishing: Set<Promise<number>>;
 }
@@ -55,6 +59,7 @@ function instanceFor(ctx: AppContext): Instance {
         opts,
         running: null,
         again: false,
+        pause: null,
         finishing: new Set(),
       },
     );
@@ -69,6 +74,7 @@ export function deliverDue(ctx: AppContext): Promise<number> {
     // The drain may be past its last claim: it runs once more when it ends.
     i.again = true;
     i.worker.wake();
+    i.pause?.abort();
     return i.running;
   }
   const worker = i.worker;
@@ -93,8 +99,12 @@ export function deliverDue(ctx: AppContext): Promise<number> {
       // Due now, yet the drain took nothing more: a claim skips an endpoint another instance is
       // claiming from at that moment, and that claim may not have seen what woke this drain. Look
       // again shortly, a few times; after that it is the scheduler's to wake.
-      if (ms === 0 && current && looks < LOOK_AGAIN_MS.length) {
-        await sleep(LOOK_AGAIN_MS[looks++]);
+      const pauses = i.opts.lookAgainMs ?? LOOK_AGAIN_MS;
+      if (ms === 0 && current && looks < pauses.length) {
+        // An invocation meanwhile (a new event routed) ends the pause: it must not wait for it.
+        i.pause = new AbortController();
+        await sleep(pauses[looks++], i.pause.signal);
+        i.pause = null;
         return round();
       }
       return ms;
@@ -120,6 +130,7 @@ export async function stopDeliveries(ctx: AppContext): Promise<void> {
   const i = instances.get(ctx);
   if (!i) return;
   i.worker.stop();
+  i.pause?.abort();
   await Promise.all([i.running, ...i.finishing].map((p) => p?.catch(() => {})));
 }
 
