@@ -10,7 +10,7 @@ import { waitUntil } from "./wait.ts";
 import { freePort } from "../local/ports.ts";
 import { startCluster } from "../local/postgres.ts";
 import { migrate } from "../local/migrate.ts";
-import { createSql } from "../functions/_shared/db.ts";
+import { createSql, DB_PROBE_DEADLINE_MS } from "../functions/_shared/db.ts";
 import { runJobs } from "../workers/scheduler/runner.ts";
 import { withDeadline } from "../functions/_shared/deadline.ts";
 
@@ -113,12 +113,26 @@ Deno.test({
         const hungBody = await res.json();
         assert.equal(res.status, 503);
         assert.equal(hungBody.checks.database.status, "down", JSON.stringify(hungBody));
-        // Requests give up at their deadline, count, and once the breaker opens get a 503 at once.
+        // A request gives up at its deadline; the probe finds the server away, so the breaker opens
+        // at once, and the requests after it get a 503 at once.
         for (let i = 0; i < 5 && stack.ctx.breakers.db.state === "closed"; i++) {
           assert.equal((await api("POST", "/events", event)).status, 503);
         }
         assert.equal(stack.ctx.breakers.db.state, "open", "deadlines count against the breaker");
         assert.equal((await api("POST", "/events", event)).status, 503);
+        // Half-open again, the breaker asks the probe before a call goes through: while the server
+        // stays away, that request waits for the probe's deadline (1 s), not for the call's (5 s) nor
+        // for a new connection's (3 s).
+        await sleep(stack.ctx.breakers.db.openMs + 100);
+        assert.equal(stack.ctx.breakers.db.state, "half-open");
+        const trialStarted = performance.now();
+        assert.equal((await api("POST", "/events", event)).status, 503);
+        const trialMs = performance.now() - trialStarted;
+        assert.ok(
+          trialMs < DB_PROBE_DEADLINE_MS + 1_000,
+          `the half-open request answered in ${trialMs.toFixed(0)} ms`,
+        );
+        assert.equal(stack.ctx.breakers.db.state, "open", "and the breaker opened again");
         // The operator's routes too: a replay (no tenant lookup first) answers at once, not never.
         const admin = client(stack.base, SERVICE_KEY);
         const started = performance.now();

@@ -65,3 +65,29 @@ Deno.test("a failure check that has to ask first counts by its answer, and the c
   assert.equal(b.state, "open");
   assert.deepEqual(asked, ["false", "false", "false", "true", "true"]);
 });
+
+Deno.test("an outage opens the breaker at once; half-open, a trial that finds it still away reopens it without the call", async () => {
+  const clock = fakeClock();
+  const b = new CircuitBreaker("db", { failureThreshold: 3, openMs: 1_000, clock });
+  await assert.rejects(b.run(fail, () => "outage"), /boom/);
+  assert.equal(b.state, "open", "one outage is enough");
+  clock.advance(1_000);
+  let called = 0;
+  const call = () => (called++, ok());
+  let away = true;
+  const trial = () => Promise.resolve(!away);
+  await assert.rejects(b.run(call, () => true, undefined, trial), BreakerOpenError);
+  assert.equal(called, 0, "the call was not made while the trial found the dependency away");
+  assert.equal(b.state, "open", "and the breaker reopened");
+  assert.equal(b.retryAfterMs(), 1_000);
+  clock.advance(1_000);
+  away = false;
+  assert.equal(await b.run(call, () => true, undefined, trial), "ok");
+  assert.equal(called, 1);
+  assert.equal(b.state, "closed");
+  // Closed, the trial is not asked.
+  assert.equal(
+    await b.run(call, () => true, undefined, () => Promise.reject(new Error("no"))),
+    "ok",
+  );
+});

@@ -17,6 +17,9 @@ export class BreakerOpenError extends Error {
   }
 }
 
+/** What a failure check answers: no, yes, or "outage" (the dependency itself is away). */
+export type Verdict = boolean | "outage";
+
 export interface BreakerOptions {
   failureThreshold?: number;
   openMs?: number;
@@ -54,15 +57,18 @@ export class CircuitBreaker {
   }
 
   /**
-   * Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it. With
-   * `deadlineMs`, a call still running after that long fails with DeadlineError (a hung server
-   * never fails a call by itself); the caller's `isFailure` decides whether that counts (it may
-   * ask first: the call's error is thrown once it has answered).
+   * Runs `fn` unless the circuit is open; `isFailure` decides which errors count against it
+   * ("outage": the dependency itself is away, so the circuit opens at once). With `deadlineMs`, a
+   * call still running after that long fails with DeadlineError (a hung server never fails a call
+   * by itself); the caller's `isFailure` decides whether that counts (it may ask first: the call's
+   * error is thrown once it has answered). With `trial`, the half-open probe asks it first: a
+   * dependency still away reopens the circuit at the cost of that check, not of the call's deadline.
    */
   async run<T>(
     fn: () => Promise<T>,
-    isFailure: (err: unknown) => boolean | Promise<boolean> = () => true,
+    isFailure: (err: unknown) => Verdict | Promise<Verdict> = () => true,
     deadlineMs?: number,
+    trial?: () => Promise<boolean>,
   ): Promise<T> {
     const state = this.state;
     if (state === "open" || (state === "half-open" && this.#probing)) {
@@ -71,15 +77,31 @@ export class CircuitBreaker {
     const probe = state === "half-open";
     if (probe) this.#probing = true;
     try {
+      if (probe && trial && !(await trial().catch(() => false))) {
+        this.failure();
+        throw new BreakerOpenError(this.name, Math.max(this.retryAfterMs(), 100));
+      }
+      return await this.#call(fn, isFailure, deadlineMs, probe);
+    } finally {
+      if (probe) this.#probing = false;
+    }
+  }
+
+  async #call<T>(
+    fn: () => Promise<T>,
+    isFailure: (err: unknown) => Verdict | Promise<Verdict>,
+    deadlineMs: number | undefined,
+    probe: boolean,
+  ): Promise<T> {
+    try {
       const result = await (deadlineMs ? withDeadline(fn(), deadlineMs, this.name) : fn());
       this.success();
       return result;
     } catch (err) {
-      if (await isFailure(err)) this.failure();
+      const verdict = await isFailure(err);
+      if (verdict) this.failure(verdict === "outage");
       else if (probe) this.success();
       throw err;
-    } finally {
-      if (probe) this.#probing = false;
     }
   }
 
@@ -88,9 +110,10 @@ export class CircuitBreaker {
     this.#set("closed");
   }
 
-  failure() {
+  /** One more failure; `outage` (the dependency itself is away) opens the circuit at once. */
+  failure(outage = false) {
     this.#failures++;
-    if (this.state === "half-open" || this.#failures >= this.failureThreshold) {
+    if (outage || this.state === "half-open" || this.#failures >= this.failureThreshold) {
       this.#openedAt = this.#clock.now();
       this.#set("open");
     }

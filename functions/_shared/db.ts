@@ -31,7 +31,9 @@ export const DB_CALL_DEADLINE_MS = 5_000;
  * A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past
  * it). A deadline counts against the breaker only when the server does not answer the probe
  * either: a server that answers was slow for this call alone (a lock on one table, most often),
- * and every other route should go on being served.
+ * and every other route should go on being served; one that does not is away, and the breaker
+ * opens at once. Half-open, the breaker asks the probe before it lets a call through, so while the
+ * server stays away a request waits at most the probe's deadline, not the call's.
  */
 export function viaDatabase<T>(
   ctx: Pick<AppContext, "breakers" | "dbProbe">,
@@ -41,9 +43,10 @@ export function viaDatabase<T>(
     fn,
     (err) =>
       err instanceof DeadlineError && err.what === "database" && ctx.dbProbe
-        ? ctx.dbProbe().then((answered) => !answered)
+        ? ctx.dbProbe().then((answered) => answered ? false : "outage")
         : isUnavailable(err),
     DB_CALL_DEADLINE_MS,
+    ctx.dbProbe,
   );
 }
 
