@@ -68,14 +68,20 @@ export async function stopOrphan(
   signal: Deno.Signal = "SIGTERM",
   timeoutMs = 10_000,
 ) {
-  const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).split("\n")[0]);
-  const cmdline = pid ? await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
-  if (!cmdline.includes(mustInclude)) return;
+  const pid = await livePid(pidFile, mustInclude);
+  if (pid === null) return;
   Deno.kill(pid, signal);
   const deadline = Date.now() + timeoutMs;
   while (existsSync(`/proc/${pid}`) && Date.now() < deadline) {
     await sleep(50);
   }
+}
+
+/** The pid on the first line of `pidFile`, if it is a live process whose command line includes `mustInclude`. */
+export async function livePid(pidFile: string, mustInclude: string): Promise<number | null> {
+  const pid = Number((await Deno.readTextFile(pidFile).catch(() => "")).split("\n")[0]);
+  const cmdline = pid ? await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "") : "";
+  return cmdline.includes(mustInclude) ? pid : null;
 }
 
 /** Runs a command to completion; throws with its output when it fails. */

@@ -18,7 +18,7 @@ import { startPgbouncer } from "./pgbouncer.ts";
 import { Supervisor } from "./supervisor.ts";
 import { redisServerPath, startRedis } from "./redis.ts";
 import { freePort, waitForPort } from "./ports.ts";
-import { type Child, spawn } from "./process.ts";
+import { type Child, livePid, spawn } from "./process.ts";
 import { migrate } from "./migrate.ts";
 import { readEnvFile, writeEnvFile } from "./envfile.ts";
 
@@ -28,6 +28,7 @@ const stateDir = Deno.env.get("SWITCHYARD_STATE_DIR") ?? `${root}.switchyard`;
 const dbPort = Number(Deno.env.get("SWITCHYARD_DB_PORT") ?? 54322);
 const bridgePort = Number(Deno.env.get("SWITCHYARD_BRIDGE_PORT") ?? 8079);
 const envPath = `${stateDir}/env`;
+const pidPath = `${stateDir}/start.pid`;
 const log = createLogger("start");
 const deno = Deno.execPath();
 
@@ -42,6 +43,7 @@ async function stopAll(code: number) {
   log.info("stopping");
   for (const stop of stoppers.reverse()) await stop().catch(() => {});
   await supervisor.stopAll();
+  if ((await livePid(pidPath, "local/start.ts")) === Deno.pid) await Deno.remove(pidPath);
   Deno.exit(code);
 }
 for (const sig of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(sig, () => stopAll(0));
@@ -67,6 +69,16 @@ function denoService(name: string, args: string[], env?: Record<string, string>,
 
 try {
   await Deno.mkdir(stateDir, { recursive: true });
+  // One stack per state folder: a second would stop the first one's Postgres and Redis as orphans
+  // of a crashed run, and the two would fight over them.
+  const running = await livePid(pidPath, "local/start.ts");
+  if (running !== null) {
+    console.error(
+      `switchyard: npm start is already running with its state in ${stateDir} (pid ${running}); stop it first (Ctrl-C, or kill ${running}), or give a second stack its own SWITCHYARD_STATE_DIR and ports`,
+    );
+    Deno.exit(1);
+  }
+  await Deno.writeTextFile(pidPath, `${Deno.pid}\n`);
   const saved = await readEnvFile(envPath);
   const env = {
     ...saved,

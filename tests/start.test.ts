@@ -59,6 +59,28 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
         children.length >= 5,
         `postgres, redis, bridge, functions, relay, scheduler: ${children.length}`,
       );
+
+      // A second npm start on the same folder refuses, and leaves the running stack alone.
+      const twice = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "local/start.ts"],
+        cwd: root,
+        env: {
+          SWITCHYARD_STATE_DIR: stateDir,
+          SWITCHYARD_PORT: String(ports.api),
+          SWITCHYARD_DB_PORT: String(ports.db),
+          SWITCHYARD_BRIDGE_PORT: String(ports.bridge),
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(twice.code, 1);
+      assert.match(
+        new TextDecoder().decode(twice.stderr),
+        new RegExp(`already running .* \\(pid ${first.child.pid}\\)`),
+      );
+      assert.deepEqual(children.filter((pid) => !alive(pid)), [], "every process still runs");
+      const still = await fetch(`http://127.0.0.1:${ports.api}/functions/v1/api/health`);
+      assert.equal((await still.json()).status, "ok");
       first.child.kill("SIGTERM");
       const status = await first.child.status;
       await first.drained;
