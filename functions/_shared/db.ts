@@ -29,11 +29,11 @@ export const DB_CALL_DEADLINE_MS = 5_000;
 
 /**
  * A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past
- * it). A deadline counts against the breaker only when the server does not answer the probe
- * either: a server that answers was slow for this call alone (a lock on one table, most often),
- * and every other route should go on being served; one that does not is away, and the breaker
- * opens at once. Half-open, the breaker asks the probe before it lets a call through, so while the
- * server stays away a request waits at most the probe's deadline, not the call's.
+ * it). A deadline (the call's, or a new connection's) counts against the breaker only when the
+ * server does not answer the probe either: a server that answers was slow for this call alone (a
+ * lock on one table, most often), and every other route should go on being served; one that does
+ * not is away, and the breaker opens at once. Half-open, the breaker asks the probe before it lets
+ * a call through, so while the server stays away a request waits at most the probe's deadline.
  */
 export function viaDatabase<T>(
   ctx: Pick<AppContext, "breakers" | "dbProbe">,
@@ -42,12 +42,18 @@ export function viaDatabase<T>(
   return ctx.breakers.db.run(
     fn,
     (err) =>
-      err instanceof DeadlineError && err.what === "database" && ctx.dbProbe
+      unanswered(err) && ctx.dbProbe
         ? ctx.dbProbe().then((answered) => answered ? false : "outage")
         : isUnavailable(err),
     DB_CALL_DEADLINE_MS,
     ctx.dbProbe,
   );
+}
+
+/** The call ran out of time, or a new connection did: the server may be away, or only slow for it. */
+function unanswered(err: unknown): boolean {
+  return (err instanceof DeadlineError && err.what === "database") ||
+    (err as { code?: string } | null)?.code === "CONNECT_TIMEOUT";
 }
 
 /** The probe's own deadline: a server that cannot answer a trivial query this fast is away. */
