@@ -20,6 +20,21 @@ const pendingCount = async (sql: Sql) =>
     { n: number }[]
   >`select count(*)::int as n from switchyard.deliveries where status <> 'delivered'`)[0].n;
 
+/** Holds an endpoint's row as another instance's claim does while it claims: until `release`. */
+async function holdEndpoint(sql: Sql, id: string) {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let taken = () => {};
+  const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+  const ended = sql.begin(async (tx) => {
+    await tx`select id from switchyard.endpoints where id = ${id} for no key update`;
+    taken();
+    await held;
+  });
+  await lockTaken;
+  return { release, ended };
+}
+
 /** A function instance in its own process (`local/serve.ts`), as `npm start` runs them. */
 async function functionInstance(env: Record<string, string>) {
   const port = freePort();
@@ -181,19 +196,10 @@ Deno.test("a drain that finds its endpoint being claimed by another instance loo
     assert.equal(res.status, 201, res.text);
     await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
     // Another instance's claim holds the endpoint's row (a claim skips it) and saw nothing due.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let taken = () => {};
-    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
-    const locked = stack.db.sql.begin(async (tx) => {
-      await tx`select id from switchyard.endpoints where id = ${res.json.id} for no key update`;
-      taken();
-      await held;
-    });
-    await lockTaken;
+    const claim = await holdEndpoint(stack.db.sql, res.json.id);
     const drained = deliverDue(stack.ctx);
-    setTimeout(release, 50);
-    await locked;
+    setTimeout(claim.release, 50);
+    await claim.ended;
     const [got] = await receiver.waitFor(1, 5_000);
     assert.equal(JSON.parse(got.body).entity.id, "o-1");
     assert.equal(await drained, Infinity, "nothing is left due");
@@ -227,23 +233,16 @@ Deno.test("a drain pausing to look again does not hold back an event routed mean
     assert.equal(healthy.status, 201, healthy.text);
     await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-1")]);
     // Another instance's claim holds the busy endpoint's row, so this drain ends with o-1 due.
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let taken = () => {};
-    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
-    const locked = stack.db.sql.begin(async (tx) => {
-      await tx`select id from switchyard.endpoints where id = ${busy.json.id} for no key update`;
-      taken();
-      await held;
-    });
-    await lockTaken;
+    const claim = await holdEndpoint(stack.db.sql, busy.json.id);
+    release = claim.release;
     const drained = deliverDue(stack.ctx);
     await sleep(500); // the drain over one skipped endpoint ends in milliseconds, then pauses
     await emitAndRoute(stack.db.sql, [orderEvent(slug, "o-2", "order.updated")]);
     void deliverDue(stack.ctx); // as the pipeline's hand-over does
     const [got] = await receiver.waitFor(1, 10_000);
     assert.equal(JSON.parse(got.body).entity.id, "o-2");
-    release();
-    await locked;
+    claim.release();
+    await claim.ended;
     deliverDue(stack.ctx);
     const all = await receiver.waitFor(2, 10_000);
     assert.equal(JSON.parse(all[1].body).entity.id, "o-1");
