@@ -22,16 +22,17 @@ const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 function functionsHandler(
   ctx: AppContext,
 ): (req: Request, info?: Deno.ServeHandlerInfo) => Response | Promise<Response> {
-  const apps = {
+  // A Map: a name from the URL must never find an object's own properties (`constructor`, …).
+  const apps = new Map(Object.entries({
     api: createApiApp(ctx),
     admin: createAdminApp(ctx),
     pipeline: createPipelineApp(ctx),
     telegram: createTelegramApp(ctx),
-  };
+  }));
   return (req, info?: Deno.ServeHandlerInfo) => {
     // Each app routes on the path after the gateway's prefix itself (functionPath in http.ts).
     const m = functionInUrl.exec(req.url);
-    const app = m && apps[m[1] as keyof typeof apps];
+    const app = m && apps.get(m[1]);
     if (!app) {
       return Response.json({
         error: {

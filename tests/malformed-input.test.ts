@@ -145,3 +145,13 @@ Deno.test("a body string with NUL or a lone surrogate is a 400 on admin routes a
     assert.deepEqual({ tenants, keys, endpoints }, { tenants: 1, keys: 1, endpoints: 0 });
   });
 });
+
+Deno.test("a function name that is not one of ours is a 404, whatever the name", async () => {
+  await withStack(async (s) => {
+    for (const name of ["nope", "constructor", "__proto__", "tostring", "hasownproperty"]) {
+      const res = await fetch(`${s.base}/${name}/x`);
+      assert.equal(res.status, 404, `${name}: ${await res.clone().text()}`);
+      assert.equal((await res.json()).error.code, "not_found", name);
+    }
+  });
+});
