@@ -33,7 +33,7 @@ export interface TenantMetrics {
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Pure: stored totals before `through` plus live rows after it; 24 hourly buckets ending with the current hour. */
-function shapeTenantMetrics(
+export function shapeTenantMetrics(
   tenant: string,
   now: number,
   through: number | null,
@@ -41,16 +41,18 @@ function shapeTenantMetrics(
   rolled: TotalRow[],
 ): TenantMetrics {
   const events: Breakdown = { total: 0, lastHour: 0, last24h: 0 };
-  const byType: Record<string, Breakdown> = {};
-  const byEntityType: Record<string, Breakdown> = {};
+  // Maps: a type named like an object's own property (an entity type "constructor") is a type too.
+  const byType = new Map<string, Breakdown>();
+  const byEntityType = new Map<string, Breakdown>();
   const add = (
-    map: Record<string, Breakdown>,
+    map: Map<string, Breakdown>,
     key: string,
     total: number,
     lastHour: number,
     last24h: number,
   ) => {
-    const b = map[key] ??= { total: 0, lastHour: 0, last24h: 0 };
+    let b = map.get(key);
+    if (!b) map.set(key, b = { total: 0, lastHour: 0, last24h: 0 });
     b.total += total;
     b.lastHour += lastHour;
     b.last24h += last24h;
@@ -69,13 +71,13 @@ function shapeTenantMetrics(
     add(byEntityType, r.entityType, unrolled, r.lastHour, r.lastDay);
     if (hourly.has(hour)) hourly.set(hour, hourly.get(hour)! + r.events);
   }
-  for (const b of Object.values(byType)) {
+  for (const b of byType.values()) {
     events.total += b.total;
     events.lastHour += b.lastHour;
     events.last24h += b.last24h;
   }
-  const sortKeys = (m: Record<string, Breakdown>) =>
-    Object.fromEntries(Object.entries(m).sort(([a], [b]) => a < b ? -1 : 1));
+  const sortKeys = (m: Map<string, Breakdown>) =>
+    Object.fromEntries([...m].sort(([a], [b]) => a < b ? -1 : 1));
   return {
     tenant,
     generatedAt: new Date(now).toISOString(),
@@ -86,7 +88,7 @@ function shapeTenantMetrics(
     },
     byType: sortKeys(byType),
     byEntityType: sortKeys(byEntityType),
-    topTypes: Object.entries(byType)
+    topTypes: [...byType]
       .map(([type, b]) => ({ type, last24h: b.last24h, total: b.total }))
       .filter((t) => t.last24h > 0)
       .sort((a, b) => b.last24h - a.last24h || (a.type < b.type ? -1 : 1))
