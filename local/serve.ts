@@ -16,6 +16,7 @@ import { stopDeliveries } from "../functions/_shared/pipeline/deliver.ts";
 import { closeBrokerLinks } from "../functions/_shared/delivery/connectors/broker-pool.ts";
 import { loadDtoFolder } from "../functions/_shared/dtos/registry.ts";
 import { GATEWAY_PREFIX } from "../functions/_shared/http.ts";
+import { errorBody } from "../functions/_shared/errors.ts";
 
 const functionNames = ["api", "admin", "pipeline", "telegram"] as const;
 
@@ -34,13 +35,9 @@ function functionsHandler(
     const m = functionInUrl.exec(req.url);
     const app = m && apps.get(m[1]);
     if (!app) {
-      return Response.json({
-        error: {
-          code: "not_found",
-          message: `no function at ${new URL(req.url).pathname}`,
-          details: [],
-        },
-      }, { status: 404 });
+      return Response.json(errorBody("not_found", `no function at ${new URL(req.url).pathname}`), {
+        status: 404,
+      });
     }
     // The connection info lets handlers see the client address (hono/deno getConnInfo).
     return app.fetch(req, info);
