@@ -164,9 +164,11 @@ export function client(base: string, key: string) {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    signal?: AbortSignal,
   ) => {
     const res = await fetch(`${base}${path}`, {
       method,
+      signal,
       headers: {
         authorization: `Bearer ${key}`,
         ...(body !== undefined ? { "content-type": "application/json" } : {}),

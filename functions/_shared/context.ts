@@ -53,7 +53,8 @@ export function createContext(
   const probe = opts.sql ? undefined : databaseProbe(config.DATABASE_URL, {
     application,
     transactionPooler: config.DB_TRANSACTION_POOLER,
-    // Older than any request's deadline: whoever sent these statements has given up on them.
+    // As old as a request's deadline: whoever sent these statements has given up on them, unless
+    // they are a batch's (DB_BATCH_DEADLINE_MS), which hears a 503 when its statement is cancelled.
     lockedMs: DB_CALL_DEADLINE_MS,
   });
   const onStateChange = (state: string, name: string) =>

@@ -28,16 +28,26 @@ export function reconnectBackoffS(retries: number, random = Math.random): number
 export const DB_CALL_DEADLINE_MS = 5_000;
 
 /**
- * A request's database work: through the database breaker, within DB_CALL_DEADLINE_MS (a 503 past
- * it). A deadline (the call's, or a new connection's) counts against the breaker only when the
- * server does not answer the probe either: a server that answers was slow for this call alone (a
- * lock on one table, most often), and every other route should go on being served; one that does
- * not is away, and the breaker opens at once. Half-open, the breaker asks the probe before it lets
- * a call through, so while the server stays away a request waits at most the probe's deadline.
+ * Database work that is a batch by design, a relay hand-over (up to 2,000 events routed and
+ * composed) or a rebuild page (200 keys), gets this long: well past what such a batch takes here,
+ * and well within the caller's own deadline (the relay's 30 s per try, the CLI's 30 s), so the
+ * caller hears a 503 rather than giving up on a request that goes on holding a connection.
+ */
+export const DB_BATCH_DEADLINE_MS = 10_000;
+
+/**
+ * A request's database work: through the database breaker, within `deadlineMs` (a 503 past it;
+ * DB_CALL_DEADLINE_MS unless the work is a batch by design). A deadline (the call's, or a new
+ * connection's) counts against the breaker only when the server does not answer the probe either:
+ * a server that answers was slow for this call alone (a lock on one table, most often), and every
+ * other route should go on being served; one that does not is away, and the breaker opens at once.
+ * Half-open, the breaker asks the probe before it lets a call through, so while the server stays
+ * away a request waits at most the probe's deadline.
  */
 export function viaDatabase<T>(
   ctx: Pick<AppContext, "breakers" | "dbProbe">,
   fn: () => Promise<T>,
+  deadlineMs = DB_CALL_DEADLINE_MS,
 ): Promise<T> {
   return ctx.breakers.db.run(
     fn,
@@ -45,7 +55,7 @@ export function viaDatabase<T>(
       unanswered(err) && ctx.dbProbe
         ? ctx.dbProbe().then((answered) => answered ? false : "outage")
         : isUnavailable(err),
-    DB_CALL_DEADLINE_MS,
+    deadlineMs,
     ctx.dbProbe,
   );
 }
@@ -200,6 +210,15 @@ const unavailableCodes = new Set([
   "08006",
   "08001",
 ]);
+
+/**
+ * The server cancelled the statement (57014): the probe's sweep of statements left waiting on a
+ * lock, a statement_timeout, an operator's pg_cancel_backend. The database did not do the work,
+ * so the caller hears a 503; it says nothing about the server being away, so no breaker counts it.
+ */
+export function isCancelled(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === "57014";
+}
 
 /** True when the database could not be reached or is shutting down, as opposed to a query error. */
 export function isUnavailable(err: unknown): boolean {

@@ -2,7 +2,7 @@
 import { type Context as HonoContext, Hono, type MiddlewareHandler } from "hono";
 import { getPath } from "hono/utils/url";
 import { AppError, errorBody } from "./errors.ts";
-import { isUnavailable, viaDatabase } from "./db.ts";
+import { isCancelled, isUnavailable, viaDatabase } from "./db.ts";
 import { BreakerOpenError } from "./breaker.ts";
 import { DeadlineError } from "./deadline.ts";
 import { timingSafeEqual } from "./secrets.ts";
@@ -62,7 +62,10 @@ function errorResponse(c: HonoContext, err: unknown, ctx: AppContext): Response 
     return c.json(errorBody(err.code, err.message, err.details), err.status as 400);
   }
   // A store that did not answer in time is unavailable too, whichever store it was.
-  if (err instanceof BreakerOpenError || err instanceof DeadlineError || isUnavailable(err)) {
+  if (
+    err instanceof BreakerOpenError || err instanceof DeadlineError || isUnavailable(err) ||
+    isCancelled(err)
+  ) {
     const retryAfter = err instanceof BreakerOpenError ? Math.ceil(err.retryAfterMs / 1000) : 1;
     c.header("Retry-After", String(Math.max(1, retryAfter)));
     const what = err instanceof BreakerOpenError

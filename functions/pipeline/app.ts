@@ -4,7 +4,7 @@ import { createFunctionApp, readJson, serviceAuth } from "../_shared/http.ts";
 import { parseHandover } from "../_shared/pipeline/batch.ts";
 import { acceptHandover } from "../_shared/pipeline/accept-batch.ts";
 import { conciliateDueNow, deliverDue, inBackground } from "../_shared/pipeline/deliver.ts";
-import { isUnavailable } from "../_shared/db.ts";
+import { DB_BATCH_DEADLINE_MS, isUnavailable, viaDatabase } from "../_shared/db.ts";
 
 /** A full batch (RELAY_BATCH_SIZE, 2,000 events by default) with generous payloads fits well within this. */
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
@@ -16,7 +16,7 @@ export function createPipelineApp(ctx: AppContext) {
   app.use("*", serviceAuth(ctx));
   app.post("/batch", async (c) => {
     const { events } = parseHandover(await readJson(c, MAX_BATCH_BYTES));
-    const result = await ctx.breakers.db.run(() => acceptHandover(ctx, events), isUnavailable);
+    const result = await viaDatabase(ctx, () => acceptHandover(ctx, events), DB_BATCH_DEADLINE_MS);
     // First attempts start here, not when the scheduler next looks.
     if (result.routed > 0) inBackground(ctx, "delivering", deliverDue(ctx));
     return c.json(result, 200);

@@ -22,7 +22,8 @@ export interface HandoverTarget {
 
 /**
  * One try's deadline. A full batch (RELAY_BATCH_SIZE events) is routed and composed in well under
- * a second here; the pipeline's hand-over work has no deadline of its own, so this bounds it too.
+ * a second here; the pipeline gives its database work DB_BATCH_DEADLINE_MS (10 s) and answers 503
+ * past it, so this bounds a functions process that does not answer at all.
  */
 export const HANDOVER_DEADLINE_MS = 30_000;
 

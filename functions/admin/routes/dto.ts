@@ -2,7 +2,7 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import type { AppContext } from "../../_shared/context.ts";
-import { viaDatabase } from "../../_shared/db.ts";
+import { DB_BATCH_DEADLINE_MS, viaDatabase } from "../../_shared/db.ts";
 import { AppError } from "../../_shared/errors.ts";
 import { type Env, readJson } from "../../_shared/http.ts";
 import { getTenant } from "../../_shared/tenants.ts";
@@ -43,7 +43,13 @@ export function registerDtoRoutes(app: Hono<Env>, ctx: AppContext) {
       parseOrThrow(identifierSchema(100), c.req.param("type"), "type"),
     );
     await viaDatabase(ctx, () => getTenant(ctx.sql, body.tenant));
-    return c.json(await rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }));
+    return c.json(
+      await viaDatabase(
+        ctx,
+        () => rebuild(ctx, def, body.tenant, { key: body.key, cursor: body.cursor }),
+        DB_BATCH_DEADLINE_MS,
+      ),
+    );
   });
 
   app.get("/conciliations", async (c) => {
