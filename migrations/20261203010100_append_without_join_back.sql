@@ -7,10 +7,13 @@
 -- The default becomes a function, so the column and the append make ids one way (time-ordered:
 -- microseconds, then 72 random bits; see 20261201070100_event_indexes.sql).
 
-create function switchyard.new_event_id() returns text language sql volatile as $$
+-- A SQL-standard body is bound when it is created, as the default expression was: it finds
+-- pgcrypto wherever it is installed, whatever the search_path of the session appending.
+create function switchyard.new_event_id() returns text language sql volatile
+begin atomic
   select 'evt_' || lpad(to_hex((extract(epoch from clock_timestamp()) * 1000000)::bigint), 14, '0')
-    || encode(gen_random_bytes(9), 'hex')
-$$;
+    || encode(gen_random_bytes(9), 'hex');
+end;
 alter table switchyard.events alter column id set default switchyard.new_event_id();
 
 -- The append path of 20261124000200 (counted by append_events, 20261201090200), but for the ids.

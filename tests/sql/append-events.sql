@@ -50,3 +50,14 @@ begin
   exception when foreign_key_violation then null;
   end;
 end $$;
+
+-- Ids are made whatever the caller's search_path: a capture trigger appends in the writer's session,
+-- which may not have pgcrypto's schema on it (Supabase keeps extensions in their own schema).
+do $$
+declare r record;
+begin
+  perform set_config('search_path', 'pg_catalog', true);
+  select * into r from switchyard.append_events('[{"tenant":"acme","type":"order.created","entity_type":"order","entity_id":"sp1"}]');
+  assert r.id ~ '^evt_[0-9a-f]{32}$', 'an id made without pgcrypto on the search path';
+  assert (select e.id from switchyard.events e where e.entity_id = 'sp1') = r.id, 'the answer names the stored event';
+end $$;
