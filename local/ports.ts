@@ -3,10 +3,21 @@ import { sleep } from "../functions/_shared/clock.ts";
 
 /** A TCP port that was free a moment ago on 127.0.0.1 (the OS picks it). */
 export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
+  return freePorts(1)[0];
+}
+
+/**
+ * `n` distinct ports that were free a moment ago: all held open until all are picked, since one
+ * closed before the next is asked for can be handed out again (two services then on one port).
+ */
+export function freePorts(n: number): number[] {
+  const listeners = Array.from(
+    { length: n },
+    () => Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  );
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  for (const l of listeners) l.close();
+  return ports;
 }
 
 /** Resolves once something accepts TCP connections on host:port, or throws after timeoutMs. */

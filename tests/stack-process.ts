@@ -1,5 +1,5 @@
 /** A whole stack started the way `npm start` starts it (own state folder and ports), for tests that try it from outside. */
-import { freePort } from "../local/ports.ts";
+import { freePorts } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
 import { sleep } from "../functions/_shared/clock.ts";
 
@@ -25,7 +25,7 @@ export async function bootStack(
 ): Promise<StackProcess> {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-stack-" });
   await Deno.chmod(stateDir, 0o755);
-  const port = freePort();
+  const [port, dbPort, bridgePort] = freePorts(3);
   const env: Record<string, string> = { ...Deno.env.toObject() };
   for (
     const k of [
@@ -39,8 +39,8 @@ export async function bootStack(
   Object.assign(env, {
     SWITCHYARD_STATE_DIR: stateDir,
     SWITCHYARD_PORT: String(port),
-    SWITCHYARD_DB_PORT: String(freePort()),
-    SWITCHYARD_BRIDGE_PORT: String(freePort()),
+    SWITCHYARD_DB_PORT: String(dbPort),
+    SWITCHYARD_BRIDGE_PORT: String(bridgePort),
     LOG_LEVEL: "warn",
     ...extraEnv,
   });

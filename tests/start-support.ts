@@ -1,5 +1,6 @@
 /** Boots `npm start` (local/start.ts) in its own state folder and ports, and finds its processes. */
 import { sleep } from "../functions/_shared/clock.ts";
+import { freePorts } from "../local/ports.ts";
 
 export const root = new URL("..", import.meta.url).pathname;
 
@@ -32,9 +33,21 @@ export const alive = (pid: number) => {
   }
 };
 
+export interface StackPorts {
+  api: number;
+  db: number;
+  bridge: number;
+}
+
+/** Three distinct free ports for one `npm start`. */
+export function stackPorts(): StackPorts {
+  const [api, db, bridge] = freePorts(3);
+  return { api, db, bridge };
+}
+
 export async function boot(
   stateDir: string,
-  ports: { api: number; db: number; bridge: number },
+  ports: StackPorts,
   extraEnv: Record<string, string> = {},
 ) {
   const env: Record<string, string> = { ...Deno.env.toObject() };

@@ -3,16 +3,15 @@
  * answers, credentials are written, a second run reuses the data, and SIGTERM leaves no process.
  */
 import assert from "node:assert/strict";
-import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
 import { waitUntil } from "./wait.ts";
 import { sleep } from "../functions/_shared/clock.ts";
-import { alive, boot, descendants, root } from "./start-support.ts";
+import { alive, boot, descendants, root, stackPorts } from "./start-support.ts";
 
 Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTERM leaves no process behind", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
   await Deno.chmod(stateDir, 0o755);
-  const ports = { api: freePort(), db: freePort(), bridge: freePort() };
+  const ports = stackPorts();
   try {
     const first = await boot(stateDir, ports);
     try {
@@ -122,7 +121,7 @@ Deno.test("npm start boots the stack, writes credentials, reuses data, and SIGTE
 Deno.test("when npm start is killed outright, its Deno processes stop with it and the next start takes Postgres and Redis back", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "switchyard-start-" });
   await Deno.chmod(stateDir, 0o755);
-  const booted = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() }, {
+  const booted = await boot(stateDir, stackPorts(), {
     SWITCHYARD_FUNCTION_INSTANCES: "2",
   });
   const children = descendants(booted.child.pid);
@@ -142,7 +141,7 @@ Deno.test("when npm start is killed outright, its Deno processes stop with it an
     await waitUntil("every Deno child to notice and stop", () => !denoChildren.some(alive), 15_000);
 
     // Postgres and Redis cannot watch their parent; the next start takes their folders back.
-    const again = await boot(stateDir, { api: freePort(), db: freePort(), bridge: freePort() });
+    const again = await boot(stateDir, stackPorts());
     children.push(...descendants(again.child.pid));
     try {
       assert.equal(again.health?.status, "ok", `restart after a kill: ${again.output()}`);

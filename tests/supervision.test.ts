@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { sleep } from "../functions/_shared/clock.ts";
-import { freePort } from "../local/ports.ts";
 import { readEnvFile } from "../local/envfile.ts";
-import { alive, boot, descendants, root } from "./start-support.ts";
+import { alive, boot, descendants, root, stackPorts } from "./start-support.ts";
 import { waitUntil } from "./wait.ts";
 import type { Health } from "../functions/_shared/health.ts";
 
@@ -21,7 +20,7 @@ Deno.test({
   fn: async () => {
     const stateDir = await Deno.makeTempDir({ prefix: "switchyard-supervise-" });
     await Deno.chmod(stateDir, 0o755);
-    const ports = { api: freePort(), db: freePort(), bridge: freePort() };
+    const ports = stackPorts();
     const booted = await boot(stateDir, ports, {
       SWITCHYARD_FUNCTION_INSTANCES: "2",
       SWITCHYARD_POOLER: "pgbouncer",
