@@ -115,16 +115,15 @@ begin
     join switchyard.endpoints ep on ep.id = i.endpoint_id
     left join trips t on t.id = i.endpoint_id
     where d.id = i.id
-    returning d.id
+    returning d.id, i.tenant, i.kind, i.ok, i.status, i.latency_ms, i.error, i.excerpt
   ),
   -- Only for the rows this statement updated (and so holds locked): a delivery deleted meanwhile
   -- gets no attempt, and one deleted after this commits takes its attempts with it (the trigger).
   attempts as (
     insert into switchyard.delivery_attempts (delivery_id, tenant, ok, status, latency_ms, error, response_excerpt)
-    select i.id, i.tenant, i.ok, i.status, i.latency_ms, i.error, i.excerpt
-    from input i
-    join updated u on u.id = i.id
-    where i.kind <> 'release'
+    select u.id, u.tenant, u.ok, u.status, u.latency_ms, u.error, u.excerpt
+    from updated u
+    where u.kind <> 'release'
   ),
   dead as (
     insert into switchyard.dead_letters (delivery_id, tenant, endpoint_id, event_id, reason, tries)
