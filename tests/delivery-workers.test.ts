@@ -254,3 +254,51 @@ Deno.test("a drain pausing to look again does not hold back an event routed mean
     await stack.close();
   }
 });
+
+Deno.test("a finished send frees its endpoint slot before its outcome is recorded: a slow recording does not cap the endpoint", async () => {
+  const stack = await startStack({ store: "memory" });
+  const receiver = startReceiver();
+  configureDeliveries(stack.ctx, { endpointInFlight: 2 });
+  let release = () => {};
+  try {
+    const { slug } = await seedTenant(stack.db.sql);
+    const res = await client(stack.base, SERVICE_KEY)("POST", "/admin/endpoints", {
+      tenant: slug,
+      url: receiver.url,
+      events: ["*"],
+    });
+    assert.equal(res.status, 201, res.text);
+    await emitAndRoute(
+      stack.db.sql,
+      Array.from({ length: 6 }, (_, i) => orderEvent(slug, `o-${i}`)),
+    );
+    // Recording stalls (its attempts cannot be written while this lock is held); claims write none.
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken = () => {};
+    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
+    const ended = stack.db.sql.begin(async (tx) => {
+      await tx`lock table switchyard.delivery_attempts in share mode`;
+      taken();
+      await held;
+    });
+    await lockTaken;
+    const drained = deliverDue(stack.ctx);
+    // Two at a time, woken as the pipeline's hand-overs would: every send settles, none is recorded.
+    await waitUntil("all six sent while none is recorded", () => {
+      void deliverDue(stack.ctx);
+      return receiver.requests.length >= 6;
+    }, 4_000);
+    assert.equal(await pendingCount(stack.db.sql), 6, "no outcome was recorded meanwhile");
+    release();
+    await ended;
+    await drained;
+    assert.equal(await pendingCount(stack.db.sql), 0, "every outcome is recorded");
+    const ids = receiver.requests.map((r) => JSON.parse(r.body).entity.id).sort();
+    assert.deepEqual(ids, ["o-0", "o-1", "o-2", "o-3", "o-4", "o-5"], "each sent once");
+  } finally {
+    release();
+    await stopDeliveries(stack.ctx);
+    await receiver.close();
+    await stack.close();
+  }
+});

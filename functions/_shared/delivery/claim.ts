@@ -20,13 +20,24 @@ export interface Claimed {
   event: EventRow;
 }
 
-/** Claims up to `limit` due deliveries within each endpoint's in-flight limit (see switchyard.claim_deliveries). */
+/**
+ * Claims up to `limit` due deliveries within each endpoint's in-flight limit (see
+ * switchyard.claim_deliveries). `settled`: per endpoint, how many of this worker's claimed rows
+ * are sent (or handed back) and wait only to be recorded; they count no more against the limit.
+ */
 export function claimDeliveries(
   sql: Sql,
-  opts: { limit: number; lease: string; defaultInFlight: number; leaseMarginMs: number },
+  opts: {
+    limit: number;
+    lease: string;
+    defaultInFlight: number;
+    leaseMarginMs: number;
+    settled?: ReadonlyMap<string, number>;
+  },
 ): Promise<Claimed[]> {
+  const settled = sql.json(Object.fromEntries(opts.settled ?? []));
   return sql<Claimed[]>`
-    select * from switchyard.claim_deliveries(${opts.limit}, ${opts.lease}, ${opts.defaultInFlight}, ${opts.leaseMarginMs})`;
+    select * from switchyard.claim_deliveries(${opts.limit}, ${opts.lease}, ${opts.defaultInFlight}, ${opts.leaseMarginMs}, ${settled}::jsonb)`;
 }
 
 export type OutcomeKind = "delivered" | "retry" | "dead" | "release";

@@ -114,6 +114,16 @@ export class DeliveryWorker {
     const until = opts.budgetMs === undefined ? Infinity : this.ctx.clock.now() + opts.budgetMs;
     const inFlight = new Set<Promise<void>>();
     const buffer: Pending[] = [];
+    // Per endpoint: rows sent (or handed back) and waiting to be recorded. Their slots still count
+    // in Postgres until recorded; the claim counts them free, as they are at the endpoint no more.
+    const settled = new Map<string, number>();
+    const settle = (batch: Pending[], by: 1 | -1) => {
+      for (const { endpointId } of batch) {
+        const n = (settled.get(endpointId) ?? 0) + by;
+        if (n > 0) settled.set(endpointId, n);
+        else settled.delete(endpointId);
+      }
+    };
     let flushing: Promise<void> = Promise.resolve();
     let flushQueued = false;
     const flush = () => {
@@ -122,7 +132,7 @@ export class DeliveryWorker {
       flushing = flushing.then(async () => {
         flushQueued = false;
         const batch = buffer.splice(0);
-        if (batch.length > 0) await this.#record(batch);
+        if (batch.length > 0) await this.#record(batch).finally(() => settle(batch, -1));
         // Recorded outcomes free slots, an ordered entity's next event or a breaker's probe.
         this.#wantClaim = true;
         this.#pulse();
@@ -162,6 +172,7 @@ export class DeliveryWorker {
             lease,
             defaultInFlight: this.#opts.endpointInFlight,
             leaseMarginMs: this.#opts.leaseMarginMs,
+            settled,
           }),
           DB_CALL_DEADLINE_MS,
           "database",
@@ -169,6 +180,7 @@ export class DeliveryWorker {
         for (const c of claimed) {
           const p: Promise<void> = this.#process(c, lease).then((pending) => {
             buffer.push(pending);
+            settle([pending], 1);
             // Group commit: one record statement at a time takes everything done meanwhile, so a
             // slow endpoint's sends never hold back recording (and freeing) the others' slots.
             flush();
