@@ -4,7 +4,7 @@ import { client, seedTenant, SERVICE_KEY, startStack } from "./harness.ts";
 import { startReceiver } from "./receiver.ts";
 import { emitAndRoute, orderEvent, runScheduledDeliveries } from "./delivery-fixtures.ts";
 import { freePort, waitForPort } from "../local/ports.ts";
-import type { Sql } from "../functions/_shared/db.ts";
+import type { Queryable, Sql } from "../functions/_shared/db.ts";
 import { waitUntil } from "./wait.ts";
 import {
   configureDeliveries,
@@ -20,20 +20,24 @@ const pendingCount = async (sql: Sql) =>
     { n: number }[]
   >`select count(*)::int as n from switchyard.deliveries where status <> 'delivered'`)[0].n;
 
-/** Holds an endpoint's row as another instance's claim does while it claims: until `release`. */
-async function holdEndpoint(sql: Sql, id: string) {
+/** Holds what `take` locks, in a transaction of its own, until `release`. */
+async function holdLock(sql: Sql, take: (tx: Queryable) => Promise<unknown>) {
   let release = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
   let taken = () => {};
   const lockTaken = new Promise<void>((resolve) => (taken = resolve));
   const ended = sql.begin(async (tx) => {
-    await tx`select id from switchyard.endpoints where id = ${id} for no key update`;
+    await take(tx);
     taken();
     await held;
   });
   await lockTaken;
   return { release, ended };
 }
+
+/** Holds an endpoint's row as another instance's claim does while it claims: until `release`. */
+const holdEndpoint = (sql: Sql, id: string) =>
+  holdLock(sql, (tx) => tx`select id from switchyard.endpoints where id = ${id} for no key update`);
 
 /** A function instance in its own process (`local/serve.ts`), as `npm start` runs them. */
 async function functionInstance(env: Record<string, string>) {
@@ -273,15 +277,11 @@ Deno.test("a finished send frees its endpoint slot before its outcome is recorde
       Array.from({ length: 6 }, (_, i) => orderEvent(slug, `o-${i}`)),
     );
     // Recording stalls (its attempts cannot be written while this lock is held); claims write none.
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let taken = () => {};
-    const lockTaken = new Promise<void>((resolve) => (taken = resolve));
-    const ended = stack.db.sql.begin(async (tx) => {
-      await tx`lock table switchyard.delivery_attempts in share mode`;
-      taken();
-      await held;
-    });
-    await lockTaken;
+    const recording = await holdLock(
+      stack.db.sql,
+      (tx) => tx`lock table switchyard.delivery_attempts in share mode`,
+    );
+    release = recording.release;
     const drained = deliverDue(stack.ctx);
     // Two at a time, woken as the pipeline's hand-overs would: every send settles, none is recorded.
     await waitUntil("all six sent while none is recorded", () => {
@@ -289,8 +289,8 @@ Deno.test("a finished send frees its endpoint slot before its outcome is recorde
       return receiver.requests.length >= 6;
     }, 4_000);
     assert.equal(await pendingCount(stack.db.sql), 6, "no outcome was recorded meanwhile");
-    release();
-    await ended;
+    recording.release();
+    await recording.ended;
     await drained;
     assert.equal(await pendingCount(stack.db.sql), 0, "every outcome is recorded");
     const ids = receiver.requests.map((r) => JSON.parse(r.body).entity.id).sort();
